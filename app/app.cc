@@ -1,0 +1,103 @@
+#include "app/app.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "queue/sms_job.h"
+#include "storage/clock.h"
+#include "storage/log.h"
+
+namespace regd::app {
+
+Result<std::unique_ptr<App>> App::Start(const Config& config) {
+  std::unique_ptr<App> app(new App(config));
+  Status s = app->Init();
+  if (!s.ok()) return s;
+  return app;
+}
+
+Status App::Init() {
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  if (mkdir(config_.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::Unavailable("cannot create data dir " + config_.data_dir + ": " +
+                               std::strerror(errno));
+  }
+  const Clock* clock = SystemClock::Get();
+
+  storage::LmdbEnv::Options lmdb;
+  lmdb.path = config_.data_dir + "/lmdb";
+  lmdb.map_size = config_.lmdb_map_mb << 20;
+  auto env = storage::LmdbEnv::Open(lmdb);
+  if (!env.ok()) return env.status();
+  env_ = std::move(env).value();
+  auto kv = storage::ExpiringKv::Open(env_.get());
+  if (!kv.ok()) return kv.status();
+  kv_ = std::move(kv).value();
+  auto users = storage::UserStore::Open(config_.data_dir + "/users.sqlite3");
+  if (!users.ok()) return users.status();
+  users_ = std::move(users).value();
+  auto queue = queue::JobQueue::Open(env_.get(), clock);
+  if (!queue.ok()) return queue.status();
+  queue_ = std::move(queue).value();
+
+  auto provider = queue::MakeSmsProvider(config_.sms);
+  if (!provider.ok()) return provider.status();
+  provider_ = std::move(provider).value();
+  queue::ConsumerPool::Options pool;
+  pool.workers = config_.workers;
+  consumers_ = std::make_unique<queue::ConsumerPool>(queue_.get(), clock, pool);
+  consumers_->Register(queue::kSmsJobType, queue::MakeSmsJobHandler(provider_.get(), clock));
+  sweeper_ = std::make_unique<storage::ExpirySweeper>(kv_.get(), clock);
+
+  web::SignupOptions signup;
+  signup.fixed_captcha = config_.dev_fixed_captcha;
+  if (!signup.fixed_captcha.empty()) {
+    LogWarn("--dev-fixed-captcha is set: every captcha's answer is '%s'. For tests only.",
+            signup.fixed_captcha.c_str());
+  }
+  if (config_.pwhash == "min") {
+    signup.pwhash = storage::PwhashCost::Minimum();
+    LogWarn("--pwhash min: passwords are hashed with the weakest cost. For tests only.");
+  }
+  signup_ = std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(), clock,
+                                                 signup);
+  files_ = config_.web_root.empty() ? web::StaticFiles::Embedded()
+                                    : web::StaticFiles::FromDirectory(config_.web_root);
+  metrics_ = std::make_unique<web::Metrics>();
+  routes_ = std::make_unique<web::Routes>(signup_.get(), files_.get(), metrics_.get(),
+                                          queue_.get(), &consumers_->stats(),
+                                          web::RouteOptions{config_.cookie_secure});
+  web::HttpOptions http;
+  http.host = config_.host;
+  http.port = config_.port;
+  http.threads = config_.http_threads;
+  http.access_log = config_.access_log;
+  http_ = std::make_unique<web::HttpServer>(routes_.get(), metrics_.get(), http);
+  auto port = http_->Bind();
+  if (!port.ok()) return port.status();
+  port_ = *port;
+
+  consumers_->Start();
+  http_thread_ = std::thread([this] {
+    if (!http_->Serve()) LogError("the HTTP server stopped with an error");
+  });
+  auto depth = queue_->Depth();
+  LogInfo("regd started: data in %s, SMS provider %s, %d consumer(s), %zu job(s) queued",
+          config_.data_dir.c_str(), provider_->name(), config_.workers,
+          depth.ok() ? *depth : size_t{0});
+  return Status::Ok();
+}
+
+void App::Shutdown() {
+  if (http_) http_->Stop();
+  if (http_thread_.joinable()) http_thread_.join();
+  if (consumers_) consumers_->Stop();
+  if (sweeper_) sweeper_->Stop();
+}
+
+App::~App() { Shutdown(); }
+
+}  // namespace regd::app

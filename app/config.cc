@@ -1,0 +1,183 @@
+#include "app/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+#include <map>
+
+namespace regd::app {
+namespace {
+
+Status ParseInt(const std::string& flag, const std::string& v, int lo, int hi, int* out) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < lo || n > hi) {
+    return Status::Invalid("--" + flag + " must be a whole number from " + std::to_string(lo) +
+                           " to " + std::to_string(hi) + ", got '" + v + "'");
+  }
+  *out = static_cast<int>(n);
+  return Status::Ok();
+}
+
+Status ParseBool(const std::string& flag, const std::string& v, bool* out) {
+  if (v == "1" || v == "true" || v == "yes" || v == "on") {
+    *out = true;
+  } else if (v == "0" || v == "false" || v == "no" || v == "off") {
+    *out = false;
+  } else {
+    return Status::Invalid("--" + flag + " must be true or false, got '" + v + "'");
+  }
+  return Status::Ok();
+}
+
+struct Flag {
+  bool takes_value;
+  std::function<Status(Config&, const std::string&)> set;
+};
+
+const std::map<std::string, Flag>& Flags() {
+  static const std::map<std::string, Flag> flags = {
+      {"host", {true, [](Config& c, const std::string& v) {
+                  c.host = v;
+                  return v.empty() ? Status::Invalid("--host must not be empty") : Status::Ok();
+                }}},
+      {"port", {true, [](Config& c, const std::string& v) {
+                  return ParseInt("port", v, 0, 65535, &c.port);
+                }}},
+      {"data-dir", {true, [](Config& c, const std::string& v) {
+                      c.data_dir = v;
+                      return v.empty() ? Status::Invalid("--data-dir must not be empty")
+                                       : Status::Ok();
+                    }}},
+      {"workers", {true, [](Config& c, const std::string& v) {
+                     return ParseInt("workers", v, 1, 64, &c.workers);
+                   }}},
+      {"http-threads", {true, [](Config& c, const std::string& v) {
+                          return ParseInt("http-threads", v, 1, 1024, &c.http_threads);
+                        }}},
+      {"sms-provider", {true, [](Config& c, const std::string& v) {
+                          c.sms.name = v;
+                          return Status::Ok();
+                        }}},
+      {"sms-webhook-url", {true, [](Config& c, const std::string& v) {
+                             c.sms.webhook_url = v;
+                             return Status::Ok();
+                           }}},
+      {"web-root", {true, [](Config& c, const std::string& v) {
+                      c.web_root = v;
+                      return Status::Ok();
+                    }}},
+      {"dev-fixed-captcha", {true, [](Config& c, const std::string& v) {
+                               c.dev_fixed_captcha = v;
+                               bool ok = v.size() == 4 &&
+                                         std::all_of(v.begin(), v.end(), [](unsigned char ch) {
+                                           return std::isalnum(ch);
+                                         });
+                               return ok ? Status::Ok()
+                                         : Status::Invalid(
+                                               "--dev-fixed-captcha must be 4 letters or digits");
+                             }}},
+      {"cookie-secure", {false, [](Config& c, const std::string& v) {
+                           return ParseBool("cookie-secure", v, &c.cookie_secure);
+                         }}},
+      {"lmdb-map-mb", {true, [](Config& c, const std::string& v) {
+                         int mb = 0;
+                         Status s = ParseInt("lmdb-map-mb", v, 1, 1 << 20, &mb);
+                         c.lmdb_map_mb = static_cast<size_t>(mb);
+                         return s;
+                       }}},
+      {"pwhash", {true, [](Config& c, const std::string& v) {
+                    c.pwhash = v;
+                    return v == "interactive" || v == "min"
+                               ? Status::Ok()
+                               : Status::Invalid("--pwhash must be interactive or min");
+                  }}},
+      {"access-log", {false, [](Config& c, const std::string& v) {
+                        return ParseBool("access-log", v, &c.access_log);
+                      }}},
+  };
+  return flags;
+}
+
+std::string EnvName(const std::string& flag) {
+  std::string n = "REGD_";
+  for (char ch : flag) n += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+  return n;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::vector<std::string>& args,
+                           const std::vector<std::string>& env) {
+  Config c;
+  // Environment first, so that flags win.
+  for (const auto& [name, flag] : Flags()) {
+    std::string prefix = EnvName(name) + "=";
+    for (const std::string& e : env) {
+      if (e.rfind(prefix, 0) == 0) {
+        Status s = flag.set(c, e.substr(prefix.size()));
+        if (!s.ok()) return Status::Invalid(EnvName(name) + ": " + s.message());
+      }
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      c.show_help = true;
+      continue;
+    }
+    if (a == "--version") {
+      c.show_version = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) return Status::Invalid("unexpected argument '" + a + "'");
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    auto it = Flags().find(name);
+    if (it == Flags().end()) return Status::Invalid("unknown flag --" + name + " (see --help)");
+    if (!has_value) {
+      if (!it->second.takes_value) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return Status::Invalid("--" + name + " needs a value");
+      }
+    }
+    Status s = it->second.set(c, value);
+    if (!s.ok()) return s;
+  }
+  if (c.sms.name == "webhook" && c.sms.webhook_url.empty()) {
+    return Status::Invalid("--sms-provider webhook needs --sms-webhook-url");
+  }
+  return c;
+}
+
+std::string Usage() {
+  return R"(regd: a shop's whole customer sign-up in one binary.
+
+Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REGD_DATA_DIR)
+
+  --host HOST               address to listen on (default 127.0.0.1)
+  --port N                  port (default 8000; 0 picks a free port and prints it)
+  --data-dir DIR            where users.sqlite3 and lmdb/ live (default ./data)
+  --workers N               consumer threads sending SMS (default 2)
+  --http-threads N          HTTP request threads (default 16)
+  --sms-provider NAME       console (default: log the code) or webhook
+  --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here
+  --web-root DIR            serve the page's files from DIR instead of the built-in page
+  --cookie-secure           mark cookies Secure (when regd is served over HTTPS)
+  --lmdb-map-mb N           LMDB map size in MiB (default 1024)
+  --dev-fixed-captcha TEXT  every captcha's answer is TEXT (tests and benchmarks only)
+  --pwhash interactive|min  password hashing cost (min: tests only)
+  --access-log false        do not log one line per request
+  --version, --help
+)";
+}
+
+}  // namespace regd::app

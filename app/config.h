@@ -1,0 +1,39 @@
+// Config: everything regd can be told at start, from command-line flags and
+// REGD_<NAME> environment variables (upper case, '-' -> '_'; a flag wins over
+// its variable). Parsing never exits: it returns a Status the caller prints.
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "queue/sms_provider.h"
+#include "storage/status.h"
+
+namespace regd::app {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string data_dir = "./data";
+  int workers = 2;                   // consumer threads sending SMS
+  int http_threads = 16;             // HTTP request threads
+  queue::SmsProviderConfig sms;      // --sms-provider, --sms-webhook-url
+  std::string web_root;              // empty: the page built into the binary
+  std::string dev_fixed_captcha;     // tests and benchmarks only
+  bool cookie_secure = false;        // add Secure to cookies (regd behind TLS)
+  size_t lmdb_map_mb = 1024;         // LMDB map size
+  std::string pwhash = "interactive";  // interactive | min (tests only)
+  bool access_log = true;
+  bool show_help = false;
+  bool show_version = false;
+};
+
+// Parses argv (without argv[0]) over the environment envp ("NAME=value").
+Result<Config> ParseConfig(const std::vector<std::string>& args,
+                           const std::vector<std::string>& env);
+// The --help text.
+std::string Usage();
+
+}  // namespace regd::app

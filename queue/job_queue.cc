@@ -1,0 +1,322 @@
+#include "queue/job_queue.h"
+
+#include <vector>
+
+namespace regd::queue {
+
+using storage::Cursor;
+using storage::GetBigEndian64;
+using storage::PutBigEndian64;
+using storage::Txn;
+
+namespace {
+
+constexpr char kRecordVersion = 1;
+constexpr std::string_view kNextIdKey = "next_id";
+
+std::string IdKey(uint64_t id) {
+  std::string k;
+  PutBigEndian64(&k, id);
+  return k;
+}
+
+std::string DueKey(int64_t due_ms, uint64_t id) {
+  std::string k;
+  PutBigEndian64(&k, static_cast<uint64_t>(due_ms < 0 ? 0 : due_ms));
+  PutBigEndian64(&k, id);
+  return k;
+}
+
+void PutU32(std::string* dst, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
+}
+
+// A bounds-checked reader over a record.
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+  bool U8(uint8_t* v) {
+    if (s_.size() < 1) return false;
+    *v = static_cast<uint8_t>(s_[0]);
+    s_.remove_prefix(1);
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    if (s_.size() < 4) return false;
+    *v = 0;
+    for (int i = 0; i < 4; ++i) *v = (*v << 8) | static_cast<unsigned char>(s_[i]);
+    s_.remove_prefix(4);
+    return true;
+  }
+  bool I64(int64_t* v) {
+    if (s_.size() < 8) return false;
+    *v = static_cast<int64_t>(GetBigEndian64(s_));
+    s_.remove_prefix(8);
+    return true;
+  }
+  bool Bytes(size_t n, std::string* out) {
+    if (s_.size() < n) return false;
+    out->assign(s_.substr(0, n));
+    s_.remove_prefix(n);
+    return true;
+  }
+  std::string_view rest() const { return s_; }
+
+ private:
+  std::string_view s_;
+};
+
+}  // namespace
+
+// version(1) type_len(1) type attempts(4) run_at(8) lease_until(8)
+// created_at(8) error_len(4) error payload(rest)
+std::string EncodeJob(const Job& job) {
+  std::string r;
+  r.push_back(kRecordVersion);
+  std::string_view type = std::string_view(job.type).substr(0, 255);
+  r.push_back(static_cast<char>(type.size()));
+  r.append(type);
+  PutU32(&r, job.attempts);
+  PutBigEndian64(&r, static_cast<uint64_t>(job.run_at_ms));
+  PutBigEndian64(&r, static_cast<uint64_t>(job.lease_until_ms));
+  PutBigEndian64(&r, static_cast<uint64_t>(job.created_at_ms));
+  std::string_view err = std::string_view(job.last_error).substr(0, 1024);
+  PutU32(&r, static_cast<uint32_t>(err.size()));
+  r.append(err);
+  r.append(job.payload);
+  return r;
+}
+
+Result<Job> DecodeJob(uint64_t id, std::string_view bytes) {
+  Reader in(bytes);
+  Job job;
+  job.id = id;
+  uint8_t version = 0, type_len = 0;
+  uint32_t err_len = 0;
+  if (!in.U8(&version) || version != kRecordVersion || !in.U8(&type_len) ||
+      !in.Bytes(type_len, &job.type) || !in.U32(&job.attempts) || !in.I64(&job.run_at_ms) ||
+      !in.I64(&job.lease_until_ms) || !in.I64(&job.created_at_ms) || !in.U32(&err_len) ||
+      !in.Bytes(err_len, &job.last_error)) {
+    return Status::Internal("malformed job record " + std::to_string(id));
+  }
+  job.payload.assign(in.rest());
+  return job;
+}
+
+Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock) {
+  std::unique_ptr<JobQueue> q(new JobQueue(env, clock));
+  for (auto [dbi, name] : {std::pair{&q->jobs_, "jobs"}, std::pair{&q->due_, "jobs_due"},
+                           std::pair{&q->dead_, "jobs_dead"}, std::pair{&q->meta_, "jobs_meta"}}) {
+    auto r = env->OpenDb(name);
+    if (!r.ok()) return r.status();
+    *dbi = *r;
+  }
+  Status s = q->Recover();
+  if (!s.ok()) return s;
+  return q;
+}
+
+// After a restart no lease is held by a live consumer: make every leased job
+// due now (keeping its attempt count).
+Status JobQueue::Recover() {
+  int64_t now = clock_->NowMs();
+  return env_->Update([&](Txn& txn) -> Status {
+    std::vector<Job> leased;
+    {
+      auto cur = Cursor::Open(txn, jobs_);
+      if (!cur.ok()) return cur.status();
+      for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+        if (cur->key().size() != 8) continue;
+        auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
+        if (job.ok() && job->lease_until_ms != 0) leased.push_back(std::move(job).value());
+      }
+    }
+    for (Job& job : leased) {
+      Status s = MoveDue(txn, job.id, job.lease_until_ms, now);
+      if (!s.ok()) return s;
+      job.lease_until_ms = 0;
+      job.run_at_ms = now;
+      s = txn.Put(jobs_, IdKey(job.id), EncodeJob(job));
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  });
+}
+
+Status JobQueue::MoveDue(Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms) {
+  Status s = txn.Del(due_, DueKey(from_ms, id));
+  if (!s.ok()) return s;
+  return txn.Put(due_, DueKey(to_ms, id), "");
+}
+
+Result<uint64_t> JobQueue::Enqueue(Txn& txn, std::string_view type, std::string_view payload,
+                                   int64_t run_at_ms) {
+  auto next = txn.Get(meta_, kNextIdKey);
+  if (!next.ok()) return next.status();
+  uint64_t id = (next->has_value() && (*next)->size() == 8) ? GetBigEndian64(**next) : 1;
+  Status s = txn.Put(meta_, kNextIdKey, IdKey(id + 1));
+  if (!s.ok()) return s;
+  Job job;
+  job.id = id;
+  job.type = std::string(type);
+  job.payload = std::string(payload);
+  job.run_at_ms = run_at_ms;
+  job.created_at_ms = clock_->NowMs();
+  s = txn.Put(jobs_, IdKey(id), EncodeJob(job));
+  if (!s.ok()) return s;
+  s = txn.Put(due_, DueKey(run_at_ms, id), "");
+  if (!s.ok()) return s;
+  return id;
+}
+
+Result<uint64_t> JobQueue::EnqueueNow(std::string_view type, std::string_view payload) {
+  uint64_t id = 0;
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    auto r = Enqueue(txn, type, payload, clock_->NowMs());
+    if (!r.ok()) return r.status();
+    id = *r;
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  NotifyEnqueued();
+  return id;
+}
+
+Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
+  std::optional<Job> taken;
+  int64_t now = clock_->NowMs();
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    uint64_t id = 0;
+    int64_t due = 0;
+    {
+      auto cur = Cursor::Open(txn, due_);
+      if (!cur.ok()) return cur.status();
+      auto more = cur->First();
+      if (!more.ok()) return more.status();
+      if (!*more || cur->key().size() != 16) return Status::Ok();
+      due = static_cast<int64_t>(GetBigEndian64(cur->key()));
+      if (due > now) return Status::Ok();
+      id = GetBigEndian64(cur->key().substr(8));
+    }
+    auto raw = txn.Get(jobs_, IdKey(id));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return txn.Del(due_, DueKey(due, id));  // orphan index entry
+    auto job = DecodeJob(id, **raw);
+    if (!job.ok()) {  // unreadable: keep it for inspection among the dead
+      Status d = txn.Put(dead_, IdKey(id), **raw);
+      if (d.ok()) d = txn.Del(jobs_, IdKey(id));
+      if (d.ok()) d = txn.Del(due_, DueKey(due, id));
+      return d;
+    }
+    job->attempts += 1;
+    job->lease_until_ms = now + lease_ms;
+    Status s2 = MoveDue(txn, id, due, job->lease_until_ms);
+    if (s2.ok()) s2 = txn.Put(jobs_, IdKey(id), EncodeJob(*job));
+    if (s2.ok()) taken = std::move(job).value();
+    return s2;
+  });
+  if (!s.ok()) return s;
+  return taken;
+}
+
+Status JobQueue::Ack(uint64_t id) {
+  return env_->Update([&](Txn& txn) -> Status {
+    auto raw = txn.Get(jobs_, IdKey(id));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return Status::Ok();
+    auto job = DecodeJob(id, **raw);
+    if (job.ok()) {
+      Status s = txn.Del(due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, id));
+      if (!s.ok()) return s;
+    }
+    return txn.Del(jobs_, IdKey(id));
+  });
+}
+
+Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view error) {
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    auto raw = txn.Get(jobs_, IdKey(leased.id));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return Status::Ok();
+    auto job = DecodeJob(leased.id, **raw);
+    if (!job.ok() || job->attempts != leased.attempts || job->lease_until_ms == 0) {
+      return Status::Ok();  // the lease was lost to another consumer
+    }
+    Status m = MoveDue(txn, job->id, job->lease_until_ms, run_at_ms);
+    if (!m.ok()) return m;
+    job->lease_until_ms = 0;
+    job->run_at_ms = run_at_ms;
+    job->last_error = std::string(error);
+    return txn.Put(jobs_, IdKey(job->id), EncodeJob(*job));
+  });
+  if (s.ok()) NotifyEnqueued();  // the next due time changed
+  return s;
+}
+
+Status JobQueue::Bury(const Job& leased, std::string_view error) {
+  return env_->Update([&](Txn& txn) -> Status {
+    auto raw = txn.Get(jobs_, IdKey(leased.id));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return Status::Ok();
+    auto job = DecodeJob(leased.id, **raw);
+    if (job.ok()) {
+      Status s =
+          txn.Del(due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, job->id));
+      if (!s.ok()) return s;
+      job->last_error = std::string(error);
+      job->lease_until_ms = 0;
+      s = txn.Put(dead_, IdKey(job->id), EncodeJob(*job));
+      if (!s.ok()) return s;
+    }
+    return txn.Del(jobs_, IdKey(leased.id));
+  });
+}
+
+Result<std::optional<int64_t>> JobQueue::NextDueMs() {
+  std::optional<int64_t> next;
+  Status s = env_->View([&](Txn& txn) -> Status {
+    auto cur = Cursor::Open(txn, due_);
+    if (!cur.ok()) return cur.status();
+    auto more = cur->First();
+    if (!more.ok()) return more.status();
+    if (*more && cur->key().size() >= 8) next = static_cast<int64_t>(GetBigEndian64(cur->key()));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return next;
+}
+
+Result<size_t> JobQueue::Entries(MDB_dbi dbi) {
+  size_t n = 0;
+  Status s = env_->View([&](Txn& txn) {
+    MDB_stat st;
+    int rc = mdb_stat(txn.get(), dbi, &st);
+    n = st.ms_entries;
+    return storage::LmdbStatus(rc, "stat");
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+Result<size_t> JobQueue::Depth() { return Entries(jobs_); }
+Result<size_t> JobQueue::DeadCount() { return Entries(dead_); }
+
+void JobQueue::NotifyEnqueued() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_all();
+}
+
+uint64_t JobQueue::generation() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
+}
+
+void JobQueue::WaitForWork(uint64_t seen, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_until(lock, deadline, [&] { return generation_ != seen; });
+}
+
+}  // namespace regd::queue

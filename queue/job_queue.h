@@ -1,0 +1,109 @@
+// JobQueue: a durable queue of background jobs in the process's LMDB env.
+// It replaces the seed's Celery broker (Redis list) for work that must not
+// happen inside an HTTP request, such as sending an SMS.
+//
+// A job is (type, payload bytes). Producers enqueue inside their own write
+// transaction, so a job commits atomically with the data it belongs to (the
+// SMS code and its send flag), and call NotifyEnqueued() after the commit.
+// Consumers (ConsumerPool) Lease a due job, run its handler, then Ack, Retry
+// or Bury it.
+//
+// Delivery guarantee: at least once. A job is deleted only by Ack, which the
+// consumer calls after the handler succeeded. Lease moves the job's due time
+// to now + lease, so a consumer that hangs past its lease loses the job to
+// another consumer; Open makes every leased job due at once, because after a
+// restart no consumer of the old process is alive.
+//
+// On disk (named DBIs):
+//   "jobs"      id (8 bytes BE) -> record (see EncodeJob)
+//   "jobs_due"  due_ms (8 BE) ‖ id (8 BE) -> ""   due_ms = run_at, or lease
+//               expiry while leased; exactly one entry per job in "jobs"
+//   "jobs_dead" id (8 BE) -> record with last_error  (dead letters)
+//   "jobs_meta" "next_id" -> 8 BE
+// The due index is ordered by time, so the next job is the first key (no
+// scan), and NextDueMs tells a consumer exactly how long to sleep.
+//
+// Thread-safety: safe to share between threads; each call runs its own
+// transaction except Enqueue, which runs in the caller's.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/clock.h"
+#include "storage/lmdb_env.h"
+#include "storage/status.h"
+
+namespace regd::queue {
+
+struct Job {
+  uint64_t id = 0;
+  std::string type;
+  std::string payload;
+  uint32_t attempts = 0;       // times leased so far, including the current lease
+  int64_t run_at_ms = 0;       // when the job becomes due
+  int64_t lease_until_ms = 0;  // 0 when not leased
+  int64_t created_at_ms = 0;
+  std::string last_error;
+};
+
+// Record encoding, versioned: decoding rejects anything malformed.
+std::string EncodeJob(const Job& job);
+Result<Job> DecodeJob(uint64_t id, std::string_view bytes);
+
+class JobQueue {
+ public:
+  // Opens the DBIs (call at start) and makes every leased job due now.
+  static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock);
+
+  // Adds a job due at run_at_ms, inside the caller's write transaction.
+  // Returns its id. Call NotifyEnqueued() after the transaction commits.
+  Result<uint64_t> Enqueue(storage::Txn& txn, std::string_view type, std::string_view payload,
+                           int64_t run_at_ms);
+  // Convenience: Enqueue in a transaction of its own, then notify.
+  Result<uint64_t> EnqueueNow(std::string_view type, std::string_view payload);
+
+  // Takes the first job due at or before now, leasing it for lease_ms.
+  // nullopt when no job is due.
+  Result<std::optional<Job>> Lease(int64_t lease_ms);
+  // Deletes a job after its handler succeeded. A missing job is not an error.
+  Status Ack(uint64_t id);
+  // Makes a leased job due again at run_at_ms, recording error. Ignored (ok)
+  // if the lease was lost (attempts changed) or the job is gone.
+  Status Retry(const Job& job, int64_t run_at_ms, std::string_view error);
+  // Moves a job to the dead letters with error.
+  Status Bury(const Job& job, std::string_view error);
+
+  // Time the first job becomes due (or its lease expires); nullopt if empty.
+  Result<std::optional<int64_t>> NextDueMs();
+  Result<size_t> Depth();
+  Result<size_t> DeadCount();
+
+  // Wakes consumers waiting in WaitForWork.
+  void NotifyEnqueued();
+  // Waits until NotifyEnqueued is called after `seen` was read from
+  // generation(), or until deadline (steady clock), whichever comes first.
+  uint64_t generation();
+  void WaitForWork(uint64_t seen, std::chrono::steady_clock::time_point deadline);
+
+ private:
+  JobQueue(storage::LmdbEnv* env, const Clock* clock) : env_(env), clock_(clock) {}
+  Status Recover();
+  Status MoveDue(storage::Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms);
+  Result<size_t> Entries(MDB_dbi dbi);
+
+  storage::LmdbEnv* const env_;
+  const Clock* const clock_;
+  MDB_dbi jobs_ = 0, due_ = 0, dead_ = 0, meta_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t generation_ = 0;  // guarded by mu_
+};
+
+}  // namespace regd::queue

@@ -1,0 +1,31 @@
+// SMS jobs: the one job type regd ships with. The payload is JSON
+// {"mobile","code","expires_at_ms"}; the handler sends it through the
+// configured SmsProvider and never sends a code that has already expired
+// (an SMS with a dead code costs money and confuses the customer).
+//
+// Thread-safety: the handler is safe to run on several consumer threads.
+#pragma once
+
+#include <string>
+
+#include "queue/consumer_pool.h"
+#include "queue/sms_provider.h"
+#include "storage/clock.h"
+
+namespace regd::queue {
+
+inline constexpr const char* kSmsJobType = "sms";
+
+struct SmsJob {
+  std::string mobile;
+  std::string code;
+  int64_t expires_at_ms = 0;
+};
+
+std::string EncodeSmsJob(const SmsJob& job);
+Result<SmsJob> DecodeSmsJob(std::string_view payload);
+
+// The handler for kSmsJobType. provider and clock must outlive it.
+JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock);
+
+}  // namespace regd::queue

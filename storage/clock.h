@@ -1,0 +1,28 @@
+// Clock: where regd reads the time, so that expiry tests can advance it.
+//
+// NowMs() is Unix time in milliseconds. Every expiry in regd (captchas, SMS
+// codes, send flags, sessions, job run-at times) is an absolute Unix-ms value
+// read from a Clock. SystemClock is the only production implementation; tests
+// use FakeClock (tests/support) which they advance by hand.
+//
+// Thread-safety: implementations must be safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+
+namespace regd {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowMs() const = 0;
+};
+
+class SystemClock : public Clock {
+ public:
+  int64_t NowMs() const override;
+  // The process-wide instance.
+  static SystemClock* Get();
+};
+
+}  // namespace regd

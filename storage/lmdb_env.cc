@@ -1,0 +1,164 @@
+#include "storage/lmdb_env.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace regd::storage {
+
+void PutBigEndian64(std::string* dst, uint64_t v) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  dst->append(buf, 8);
+}
+
+uint64_t GetBigEndian64(std::string_view src) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(src[i]);
+  return v;
+}
+
+Status LmdbStatus(int rc, std::string_view what) {
+  if (rc == MDB_SUCCESS) return Status::Ok();
+  std::string msg = std::string(what) + ": " + mdb_strerror(rc);
+  if (rc == MDB_MAP_FULL) return Status::Busy("storage is full (" + msg + ")", 60);
+  return Status::Internal(msg);
+}
+
+Txn& Txn::operator=(Txn&& o) noexcept {
+  if (this != &o) {
+    Abort();
+    txn_ = o.txn_;
+    read_only_ = o.read_only_;
+    o.txn_ = nullptr;
+  }
+  return *this;
+}
+
+Txn::~Txn() { Abort(); }
+
+void Txn::Abort() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+  txn_ = nullptr;
+}
+
+Status Txn::Commit() {
+  MDB_txn* t = txn_;
+  txn_ = nullptr;  // mdb_txn_commit frees the txn even on failure: never abort it after.
+  return LmdbStatus(mdb_txn_commit(t), "commit");
+}
+
+Result<std::optional<std::string_view>> Txn::Get(MDB_dbi dbi, std::string_view key) {
+  MDB_val k = ToVal(key), v;
+  int rc = mdb_get(txn_, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "get");
+  return std::optional<std::string_view>(FromVal(v));
+}
+
+Status Txn::Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
+  MDB_val k = ToVal(key), v = ToVal(value);
+  return LmdbStatus(mdb_put(txn_, dbi, &k, &v, flags), "put");
+}
+
+Status Txn::Del(MDB_dbi dbi, std::string_view key) {
+  MDB_val k = ToVal(key);
+  int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return Status::Ok();
+  return LmdbStatus(rc, "del");
+}
+
+Result<Cursor> Cursor::Open(Txn& txn, MDB_dbi dbi) {
+  MDB_cursor* c = nullptr;
+  int rc = mdb_cursor_open(txn.get(), dbi, &c);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "cursor open");
+  return Cursor(c);
+}
+
+Cursor::~Cursor() {
+  if (cur_ != nullptr) mdb_cursor_close(cur_);
+}
+
+Result<bool> Cursor::Move(MDB_cursor_op op) {
+  int rc = mdb_cursor_get(cur_, &k_, &v_, op);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "cursor get");
+  return true;
+}
+
+Result<bool> Cursor::Seek(std::string_view key) {
+  k_ = ToVal(key);
+  return Move(MDB_SET_RANGE);
+}
+
+Result<bool> Cursor::First() { return Move(MDB_FIRST); }
+Result<bool> Cursor::Next() { return Move(MDB_NEXT); }
+
+Status Cursor::DeleteCurrent() { return LmdbStatus(mdb_cursor_del(cur_, 0), "cursor del"); }
+
+Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const Options& options) {
+  if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::Unavailable("cannot create " + options.path + ": " + std::strerror(errno));
+  }
+  MDB_env* env = nullptr;
+  int rc = mdb_env_create(&env);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_create");
+  std::unique_ptr<LmdbEnv> owner(new LmdbEnv(env));
+  if ((rc = mdb_env_set_mapsize(env, options.map_size)) != MDB_SUCCESS ||
+      (rc = mdb_env_set_maxdbs(env, options.max_dbs)) != MDB_SUCCESS ||
+      (rc = mdb_env_set_maxreaders(env, 512)) != MDB_SUCCESS) {
+    return LmdbStatus(rc, "mdb_env_set");
+  }
+  rc = mdb_env_open(env, options.path.c_str(), MDB_NOTLS, 0600);
+  if (rc != MDB_SUCCESS) return Status::Unavailable("open " + options.path + ": " + mdb_strerror(rc));
+  int dead = 0;
+  mdb_reader_check(env, &dead);
+  return owner;
+}
+
+LmdbEnv::~LmdbEnv() { mdb_env_close(env_); }
+
+Result<MDB_dbi> LmdbEnv::OpenDb(const char* name) {
+  auto txn = BeginWrite();
+  if (!txn.ok()) return txn.status();
+  MDB_dbi dbi;
+  int rc = mdb_dbi_open(txn->get(), name, MDB_CREATE, &dbi);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, std::string("open db ") + name);
+  Status s = txn->Commit();
+  if (!s.ok()) return s;
+  return dbi;
+}
+
+Result<Txn> LmdbEnv::BeginRead() {
+  MDB_txn* t = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "begin read");
+  return Txn(t, true);
+}
+
+Result<Txn> LmdbEnv::BeginWrite() {
+  MDB_txn* t = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &t);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "begin write");
+  return Txn(t, false);
+}
+
+Status LmdbEnv::Update(const std::function<Status(Txn&)>& fn) {
+  auto txn = BeginWrite();
+  if (!txn.ok()) return txn.status();
+  Status s = fn(*txn);
+  if (!s.ok()) return s;  // the Txn's destructor aborts
+  return txn->Commit();
+}
+
+Status LmdbEnv::View(const std::function<Status(Txn&)>& fn) {
+  auto txn = BeginRead();
+  if (!txn.ok()) return txn.status();
+  return fn(*txn);
+}
+
+}  // namespace regd::storage

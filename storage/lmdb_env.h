@@ -1,0 +1,148 @@
+// LmdbEnv: the one LMDB environment of a regd process, shared by every store
+// that keeps data in DATA_DIR/lmdb (expiring key-value store, job queue).
+//
+// LMDB's rules, which every user of this file follows:
+//  - One MDB_env per process. Named databases (DBIs) are opened once at start,
+//    by the stores' Open functions, before any other thread uses the env;
+//    never inside concurrent transactions.
+//  - A transaction and its cursors belong to the thread that began them. The
+//    env is opened with MDB_NOTLS so read transactions are not tied to a
+//    thread-local slot (regd serves requests from a thread pool).
+//  - Keep read transactions short: a long reader stops page reuse and the
+//    file grows.
+//  - One write transaction at a time (LMDB serialises them with its own lock).
+//    Commit flushes to disk (no MDB_NOSYNC / MDB_NOMETASYNC): a committed
+//    write survives kill -9 and power loss. mdb_txn_commit frees the
+//    transaction even when it fails, so a failed commit is never aborted.
+//  - Close cursors before commit (Cursor's destructor does it; keep cursors
+//    in an inner scope).
+//  - MDB_MAP_FULL aborts the transaction and is reported as Status::Busy.
+//  - Stale reader slots left by a dead process are cleared at Open
+//    (mdb_reader_check).
+//  - Ordered indexes use fixed-width big-endian keys so byte order is
+//    numeric order (see PutBigEndian64).
+//
+// Thread-safety: LmdbEnv is safe to use from many threads. Txn and Cursor are
+// not: each belongs to one thread.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/status.h"
+
+namespace regd::storage {
+
+// Appends v as 8 big-endian bytes, so that byte order equals numeric order.
+void PutBigEndian64(std::string* dst, uint64_t v);
+// Reads 8 big-endian bytes from the start of src; src must hold at least 8.
+uint64_t GetBigEndian64(std::string_view src);
+
+inline MDB_val ToVal(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+inline std::string_view FromVal(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+// Maps an LMDB return code to a Status (MDB_MAP_FULL -> Busy, others -> Internal).
+Status LmdbStatus(int rc, std::string_view what);
+
+// Txn owns one MDB_txn. Its destructor aborts it unless Commit() was called.
+class Txn {
+ public:
+  Txn() = default;
+  Txn(MDB_txn* txn, bool read_only) : txn_(txn), read_only_(read_only) {}
+  Txn(Txn&& o) noexcept : txn_(o.txn_), read_only_(o.read_only_) { o.txn_ = nullptr; }
+  Txn& operator=(Txn&& o) noexcept;
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+  ~Txn();
+
+  // Commits; after this call the Txn is empty whether or not commit succeeded.
+  Status Commit();
+  void Abort();
+
+  MDB_txn* get() const { return txn_; }
+  bool read_only() const { return read_only_; }
+
+  // The value stored under key, or nullopt. The view is valid until the
+  // transaction ends or the key is written.
+  Result<std::optional<std::string_view>> Get(MDB_dbi dbi, std::string_view key);
+  Status Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags = 0);
+  // Deletes key; deleting a missing key is not an error.
+  Status Del(MDB_dbi dbi, std::string_view key);
+
+ private:
+  MDB_txn* txn_ = nullptr;
+  bool read_only_ = false;
+};
+
+// Cursor owns one MDB_cursor; closed in its destructor (before the txn ends).
+class Cursor {
+ public:
+  static Result<Cursor> Open(Txn& txn, MDB_dbi dbi);
+  Cursor(Cursor&& o) noexcept : cur_(o.cur_) { o.cur_ = nullptr; }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  Cursor& operator=(Cursor&&) = delete;
+  ~Cursor();
+
+  // Positions at the first key >= key (MDB_SET_RANGE). False at the end.
+  Result<bool> Seek(std::string_view key);
+  Result<bool> First();
+  Result<bool> Next();
+  std::string_view key() const { return FromVal(k_); }
+  std::string_view value() const { return FromVal(v_); }
+  // Deletes the entry under the cursor; the cursor then points at the next one.
+  Status DeleteCurrent();
+
+ private:
+  explicit Cursor(MDB_cursor* c) : cur_(c) {}
+  Result<bool> Move(MDB_cursor_op op);
+  MDB_cursor* cur_ = nullptr;
+  MDB_val k_{0, nullptr};
+  MDB_val v_{0, nullptr};
+};
+
+class LmdbEnv {
+ public:
+  struct Options {
+    std::string path;                   // a directory; created if missing
+    size_t map_size = size_t{1} << 30;  // bytes; the file is sparse
+    unsigned max_dbs = 16;
+  };
+
+  // Opens (creating if needed) the environment and clears stale readers.
+  static Result<std::unique_ptr<LmdbEnv>> Open(const Options& options);
+  ~LmdbEnv();
+  LmdbEnv(const LmdbEnv&) = delete;
+  LmdbEnv& operator=(const LmdbEnv&) = delete;
+
+  // Opens (creating) a named database. Call only at start, before other
+  // threads use the env.
+  Result<MDB_dbi> OpenDb(const char* name);
+
+  Result<Txn> BeginRead();
+  Result<Txn> BeginWrite();
+
+  // Runs fn in a write transaction and commits it if fn returns ok; when this
+  // returns ok the writes are on disk.
+  Status Update(const std::function<Status(Txn&)>& fn);
+  // Runs fn in a read transaction.
+  Status View(const std::function<Status(Txn&)>& fn);
+
+  MDB_env* get() const { return env_; }
+
+ private:
+  explicit LmdbEnv(MDB_env* env) : env_(env) {}
+  MDB_env* env_;
+};
+
+}  // namespace regd::storage

@@ -1,0 +1,107 @@
+#include "storage/sqlite_db.h"
+
+namespace regd::storage {
+namespace {
+
+Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return Status::Conflict(msg);
+    case SQLITE_FULL:
+      return Status::Busy("disk is full (" + msg + ")", 60);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Busy(msg, 1);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Unavailable(msg);
+    default:
+      return Status::Internal(msg);
+  }
+}
+
+}  // namespace
+
+Stmt& Stmt::operator=(Stmt&& o) noexcept {
+  if (this != &o) {
+    sqlite3_finalize(s_);
+    s_ = o.s_;
+    o.s_ = nullptr;
+  }
+  return *this;
+}
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+Status Stmt::BindText(int i, std::string_view v) {
+  int rc = sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(sqlite3_db_handle(s_), rc, "bind");
+}
+
+Status Stmt::BindInt64(int i, int64_t v) {
+  int rc = sqlite3_bind_int64(s_, i, v);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(sqlite3_db_handle(s_), rc, "bind");
+}
+
+Result<bool> Stmt::Step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(sqlite3_db_handle(s_), sqlite3_extended_errcode(sqlite3_db_handle(s_)),
+                     "step");
+}
+
+void Stmt::Reset() {
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+std::string Stmt::ColumnText(int i) const {
+  const unsigned char* t = sqlite3_column_text(s_, i);
+  int n = sqlite3_column_bytes(s_, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), n) : std::string();
+}
+
+int64_t Stmt::ColumnInt64(int i) const { return sqlite3_column_int64(s_, i); }
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  std::unique_ptr<SqliteDb> db(raw ? new SqliteDb(raw) : nullptr);
+  if (rc != SQLITE_OK) return Status::Unavailable("open " + path + ": " + sqlite3_errstr(rc));
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON"}) {
+    // journal_mode returns a row; run it through a statement.
+    auto st = db->Prepare(pragma);
+    if (!st.ok()) return st.status();
+    auto r = st->Step();
+    if (!r.ok()) return r.status();
+  }
+  return db;
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+
+Status SqliteDb::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteError(db_, rc, "exec");
+}
+
+Result<Stmt> SqliteDb::Prepare(std::string_view sql) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare");
+  return Stmt(s);
+}
+
+}  // namespace regd::storage

@@ -1,0 +1,98 @@
+// Status and Result<T>: how every regd module reports failure.
+//
+// Errors are values inside regd; exceptions never cross a module or thread
+// boundary. A Status carries a Code that says what kind of failure it is (the
+// web layer, and only the web layer, maps it to an HTTP status), a message
+// that is safe to show to a client, and for kBusy/kRateLimited the number of
+// seconds after which a retry makes sense.
+//
+// Thread-safety: plain values; copy freely.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace regd {
+
+class Status {
+ public:
+  enum class Code {
+    kOk,
+    kInvalid,       // the caller's input breaks a rule
+    kNotFound,      // the thing asked for does not exist (or has expired)
+    kConflict,      // a uniqueness rule would be broken (username, mobile)
+    kUnauthorized,  // no live session
+    kRateLimited,   // try again after retry_after seconds
+    kBusy,          // storage full or overloaded; retry_after seconds
+    kUnavailable,   // storage cannot be used at all
+    kInternal,      // a bug or an unexpected library failure
+  };
+
+  Status() = default;
+  static Status Ok() { return Status(); }
+  static Status Invalid(std::string msg) { return Status(Code::kInvalid, std::move(msg)); }
+  static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
+  static Status Conflict(std::string msg) { return Status(Code::kConflict, std::move(msg)); }
+  static Status Unauthorized(std::string msg) {
+    return Status(Code::kUnauthorized, std::move(msg));
+  }
+  static Status RateLimited(std::string msg, int64_t retry_after_s) {
+    return Status(Code::kRateLimited, std::move(msg), retry_after_s);
+  }
+  static Status Busy(std::string msg, int64_t retry_after_s = 1) {
+    return Status(Code::kBusy, std::move(msg), retry_after_s);
+  }
+  static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
+  static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+  int64_t retry_after_s() const { return retry_after_s_; }
+  std::string ToString() const;
+
+ private:
+  Status(Code code, std::string msg, int64_t retry_after_s = 0)
+      : code_(code), message_(std::move(msg)), retry_after_s_(retry_after_s) {}
+
+  Code code_ = Code::kOk;
+  std::string message_;
+  int64_t retry_after_s_ = 0;
+};
+
+// Result<T> holds either a T or a non-ok Status.
+template <typename T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}               // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}        // NOLINT: implicit by design
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+inline std::string Status::ToString() const {
+  static const char* const kNames[] = {"ok",           "invalid",      "not found",
+                                       "conflict",     "unauthorized", "rate limited",
+                                       "busy",         "unavailable",  "internal"};
+  std::string s = kNames[static_cast<int>(code_)];
+  if (!message_.empty()) s += ": " + message_;
+  return s;
+}
+
+}  // namespace regd

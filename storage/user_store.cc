@@ -1,0 +1,168 @@
+#include "storage/user_store.h"
+
+namespace regd::storage {
+namespace {
+
+// Migration i takes the schema from version i to i + 1.
+const char* const kMigrations[] = {
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  mobile TEXT NOT NULL UNIQUE,"
+    "  password_hash TEXT NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL)",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == UserStore::kSchemaVersion);
+
+constexpr const char* kColumns = "SELECT id, username, mobile, password_hash, created_at_ms ";
+
+}  // namespace
+
+Result<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path) {
+  auto db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<UserStore> store(new UserStore(std::move(db).value()));
+  Status s = store->Migrate();
+  if (!s.ok()) return s;
+  s = store->PrepareStatements();
+  if (!s.ok()) return s;
+  return store;
+}
+
+Status UserStore::Migrate() {
+  for (;;) {
+    auto st = db_->Prepare("PRAGMA user_version");
+    if (!st.ok()) return st.status();
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    int version = static_cast<int>(st->ColumnInt64(0));
+    if (version == kSchemaVersion) return Status::Ok();
+    if (version > kSchemaVersion) {
+      return Status::Unavailable("users database has schema version " + std::to_string(version) +
+                                 ", newer than this regd understands");
+    }
+    Status s = db_->Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    s = db_->Exec(kMigrations[version]);
+    if (s.ok()) {
+      std::string bump = "PRAGMA user_version=" + std::to_string(version + 1);
+      s = db_->Exec(bump.c_str());
+    }
+    if (!s.ok()) {
+      db_->Exec("ROLLBACK");
+      return s;
+    }
+    s = db_->Exec("COMMIT");
+    if (!s.ok()) return s;
+  }
+}
+
+Status UserStore::PrepareStatements() {
+  struct {
+    Stmt* stmt;
+    std::string sql;
+  } const all[] = {
+      {&insert_,
+       "INSERT INTO users(username, mobile, password_hash, created_at_ms) VALUES(?1, ?2, ?3, ?4)"},
+      {&by_username_, std::string(kColumns) + "FROM users WHERE username = ?1"},
+      {&by_mobile_, std::string(kColumns) + "FROM users WHERE mobile = ?1"},
+      {&by_id_, std::string(kColumns) + "FROM users WHERE id = ?1"},
+      {&username_exists_, "SELECT 1 FROM users WHERE username = ?1"},
+      {&mobile_exists_, "SELECT 1 FROM users WHERE mobile = ?1"},
+      {&count_, "SELECT count(*) FROM users"},
+  };
+  for (const auto& p : all) {
+    auto st = db_->Prepare(p.sql);
+    if (!st.ok()) return st.status();
+    *p.stmt = std::move(st).value();
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> UserStore::Create(std::string_view username, std::string_view mobile,
+                                  std::string_view password_hash, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt& st = insert_;
+  Status s = st.BindText(1, username);
+  if (s.ok()) s = st.BindText(2, mobile);
+  if (s.ok()) s = st.BindText(3, password_hash);
+  if (s.ok()) s = st.BindInt64(4, now_ms);
+  Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
+  st.Reset();
+  if (!r.ok()) {
+    const Status& e = r.status();
+    if (e.code() == Status::Code::kConflict) {
+      if (e.message().find("users.mobile") != std::string::npos) {
+        return Status::Conflict("mobile already registered");
+      }
+      return Status::Conflict("username already registered");
+    }
+    return e;
+  }
+  return sqlite3_last_insert_rowid(db_->get());
+}
+
+Result<std::optional<User>> UserStore::FindOne(Stmt& st) {
+  auto row = st.Step();
+  std::optional<User> user;
+  if (row.ok() && *row) {
+    user = User{st.ColumnInt64(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
+                st.ColumnInt64(4)};
+  }
+  st.Reset();
+  if (!row.ok()) return row.status();
+  return user;
+}
+
+Result<std::optional<User>> UserStore::FindByUsername(std::string_view username) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = by_username_.BindText(1, username);
+  if (!s.ok()) return s;
+  return FindOne(by_username_);
+}
+
+Result<std::optional<User>> UserStore::FindByMobile(std::string_view mobile) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = by_mobile_.BindText(1, mobile);
+  if (!s.ok()) return s;
+  return FindOne(by_mobile_);
+}
+
+Result<std::optional<User>> UserStore::FindById(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = by_id_.BindInt64(1, id);
+  if (!s.ok()) return s;
+  return FindOne(by_id_);
+}
+
+Result<bool> UserStore::Exists(Stmt& st, std::string_view value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = st.BindText(1, value);
+  Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
+  st.Reset();
+  return r;
+}
+
+Result<bool> UserStore::UsernameExists(std::string_view username) {
+  return Exists(username_exists_, username);
+}
+
+Result<bool> UserStore::MobileExists(std::string_view mobile) {
+  return Exists(mobile_exists_, mobile);
+}
+
+Result<int64_t> UserStore::CountUsers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto r = count_.Step();
+  int64_t n = (r.ok() && *r) ? count_.ColumnInt64(0) : 0;
+  count_.Reset();
+  if (!r.ok()) return r.status();
+  return n;
+}
+
+Status UserStore::Ping() {
+  auto n = CountUsers();
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+}  // namespace regd::storage

@@ -1,0 +1,123 @@
+#include "storage/expiring_kv.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/fake_clock.h"
+#include "tests/support/temp_dir.h"
+
+using regd::Status;
+using regd::storage::ExpiringKv;
+using regd::storage::LmdbEnv;
+using regd::storage::Txn;
+using regd::testing::FakeClock;
+using regd::testing::TempDir;
+
+namespace {
+
+struct Fixture {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<LmdbEnv> env;
+  std::unique_ptr<ExpiringKv> kv;
+  Fixture() {
+    auto e = LmdbEnv::Open({dir.Join("lmdb")});
+    REQUIRE(e.ok());
+    env = std::move(e).value();
+    auto k = ExpiringKv::Open(env.get());
+    REQUIRE(k.ok());
+    kv = std::move(k).value();
+  }
+  Status Put(const std::string& key, const std::string& value, int64_t ttl_ms) {
+    return env->Update([&](Txn& t) { return kv->Put(t, key, value, clock.NowMs() + ttl_ms); });
+  }
+  std::optional<std::string> Get(const std::string& key) {
+    std::optional<std::string> out;
+    REQUIRE(env->View([&](Txn& t) {
+                 auto r = kv->Get(t, key, clock.NowMs());
+                 if (!r.ok()) return r.status();
+                 if (r->has_value()) out = (*r)->value;
+                 return Status::Ok();
+               }).ok());
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a live key is returned until it expires", "[expiring_kv]") {
+  Fixture f;
+  REQUIRE(f.Put("sms:13800138000", "123456", 300'000).ok());
+  CHECK(f.Get("sms:13800138000") == std::optional<std::string>("123456"));
+  f.clock.Advance(299'999);
+  CHECK(f.Get("sms:13800138000").has_value());
+}
+
+TEST_CASE("expired key is not returned", "[expiring_kv]") {
+  Fixture f;
+  REQUIRE(f.Put("cap:x", "ABCD", 300'000).ok());
+  f.clock.Advance(300'000);
+  CHECK_FALSE(f.Get("cap:x").has_value());
+}
+
+TEST_CASE("put replaces the value and the expiry of an existing key", "[expiring_kv]") {
+  Fixture f;
+  REQUIRE(f.Put("k", "old", 1'000).ok());
+  REQUIRE(f.Put("k", "new", 10'000).ok());
+  f.clock.Advance(5'000);
+  CHECK(f.Get("k") == std::optional<std::string>("new"));
+  // The old expiry's index entry is gone: a sweep at 5 s removes nothing.
+  auto swept = f.kv->SweepExpired(f.clock.NowMs(), 100);
+  REQUIRE(swept.ok());
+  CHECK(*swept == 0);
+  CHECK(f.Get("k").has_value());
+}
+
+TEST_CASE("sweep deletes expired entries and keeps live ones", "[expiring_kv]") {
+  Fixture f;
+  for (int i = 0; i < 50; ++i) REQUIRE(f.Put("old:" + std::to_string(i), "v", 1'000).ok());
+  REQUIRE(f.Put("live", "v", 60'000).ok());
+  f.clock.Advance(2'000);
+  auto first = f.kv->SweepExpired(f.clock.NowMs(), 20);  // batches are bounded
+  REQUIRE(first.ok());
+  CHECK(*first == 20);
+  auto rest = f.kv->SweepExpired(f.clock.NowMs(), 1000);
+  REQUIRE(rest.ok());
+  CHECK(*rest == 30);
+  auto count = f.kv->Count();
+  REQUIRE(count.ok());
+  CHECK(*count == 1);
+  CHECK(f.Get("live").has_value());
+}
+
+TEST_CASE("delete removes a key and deleting a missing key is fine", "[expiring_kv]") {
+  Fixture f;
+  REQUIRE(f.Put("k", "v", 1'000).ok());
+  REQUIRE(f.env->Update([&](Txn& t) { return f.kv->Delete(t, "k"); }).ok());
+  CHECK_FALSE(f.Get("k").has_value());
+  CHECK(f.env->Update([&](Txn& t) { return f.kv->Delete(t, "never"); }).ok());
+}
+
+TEST_CASE("a committed put survives reopening the environment", "[expiring_kv]") {
+  TempDir dir;
+  FakeClock clock;
+  {
+    auto env = LmdbEnv::Open({dir.Join("lmdb")});
+    REQUIRE(env.ok());
+    auto kv = ExpiringKv::Open(env->get());
+    REQUIRE(kv.ok());
+    REQUIRE((*env)->Update([&](Txn& t) {
+                   return (*kv)->Put(t, "sess:1", "42", clock.NowMs() + 1000);
+                 }).ok());
+  }
+  auto env = LmdbEnv::Open({dir.Join("lmdb")});
+  REQUIRE(env.ok());
+  auto kv = ExpiringKv::Open(env->get());
+  REQUIRE(kv.ok());
+  std::optional<std::string> v;
+  REQUIRE((*env)->View([&](Txn& t) {
+                 auto r = (*kv)->Get(t, "sess:1", clock.NowMs());
+                 if (r.ok() && r->has_value()) v = (*r)->value;
+                 return r.status();
+               }).ok());
+  CHECK(v == std::optional<std::string>("42"));
+}

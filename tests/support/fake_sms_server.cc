@@ -1,0 +1,108 @@
+#include "tests/support/fake_sms_server.h"
+
+#include <nlohmann/json.hpp>
+
+namespace regd::testing {
+
+FakeSmsServer::FakeSmsServer() {
+  server_.Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
+    int status;
+    std::chrono::milliseconds delay;
+    std::string retry_after;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++requests_;
+      if (!scripted_.empty()) {
+        status = scripted_.front();
+        scripted_.pop_front();
+      } else {
+        status = default_status_;
+      }
+      delay = delay_;
+      retry_after = retry_after_;
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    res.status = status;
+    if (status >= 200 && status < 300) {
+      auto j = nlohmann::json::parse(req.body, nullptr, false);
+      ReceivedSms sms;
+      sms.raw_body = req.body;
+      sms.content_type = req.get_header_value("Content-Type");
+      if (j.is_object()) {
+        sms.mobile = j.value("mobile", "");
+        sms.code = j.value("code", "");
+        sms.ttl_minutes = j.value("ttl_minutes", 0);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        accepted_.push_back(sms);
+      }
+      cv_.notify_all();
+      res.set_content(R"({"ok":true})", "application/json");
+    } else {
+      if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
+      res.set_content(R"({"error":"scripted failure"})", "application/json");
+    }
+  });
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+FakeSmsServer::~FakeSmsServer() {
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FakeSmsServer::ScriptStatuses(std::vector<int> statuses) {
+  std::lock_guard<std::mutex> lock(mu_);
+  scripted_.assign(statuses.begin(), statuses.end());
+}
+
+void FakeSmsServer::SetDefaultStatus(int status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  default_status_ = status == 0 ? 200 : status;
+}
+
+void FakeSmsServer::SetDelay(std::chrono::milliseconds delay) {
+  std::lock_guard<std::mutex> lock(mu_);
+  delay_ = delay;
+}
+
+void FakeSmsServer::SetRetryAfter(std::string value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  retry_after_ = std::move(value);
+}
+
+std::vector<ReceivedSms> FakeSmsServer::Accepted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return accepted_;
+}
+
+size_t FakeSmsServer::RequestCount() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return requests_;
+}
+
+bool FakeSmsServer::WaitForAccepted(size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return accepted_.size() >= n; });
+}
+
+std::optional<std::string> FakeSmsServer::WaitForCode(const std::string& mobile,
+                                                      std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::optional<std::string> code;
+  cv_.wait_for(lock, timeout, [&] {
+    for (auto it = accepted_.rbegin(); it != accepted_.rend(); ++it) {
+      if (it->mobile == mobile) {
+        code = it->code;
+        return true;
+      }
+    }
+    return false;
+  });
+  return code;
+}
+
+}  // namespace regd::testing

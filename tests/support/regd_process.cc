@@ -1,0 +1,87 @@
+#include "tests/support/regd_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace regd::testing {
+
+RegdProcess::RegdProcess(std::vector<std::string> args, std::string log_path)
+    : log_path_(std::move(log_path)) {
+  int out[2];
+  if (pipe(out) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(out[1], STDOUT_FILENO);
+    if (log >= 0) dup2(log, STDERR_FILENO);
+    close(out[0]);
+    std::vector<char*> argv;
+    std::string bin = REGD_BINARY;
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  // Read stdout until the listening line, for at most 20 s.
+  std::string seen;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{out[0], POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = read(out[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    seen.append(buf, n);
+    size_t at = seen.find("listening on http://");
+    size_t nl = at == std::string::npos ? std::string::npos : seen.find('\n', at);
+    if (nl != std::string::npos) {
+      size_t colon = seen.rfind(':', nl);
+      port_ = std::atoi(seen.substr(colon + 1, nl - colon - 1).c_str());
+      break;
+    }
+  }
+  close(out[0]);  // regd ignores SIGPIPE; later stdout writes just fail
+}
+
+RegdProcess::~RegdProcess() {
+  if (pid_ > 0) Signal(SIGKILL);
+}
+
+int RegdProcess::Signal(int sig, int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return -1;
+}
+
+std::string RegdProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace regd::testing

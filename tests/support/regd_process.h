@@ -1,0 +1,35 @@
+// RegdProcess: the real regd binary run as a child process, for tests that
+// must kill it (SIGKILL at any moment) or stop it with a signal. Start waits
+// for the "listening on http://HOST:PORT" line and reads the port from it;
+// stderr (the log) goes to a file the test can read.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace regd::testing {
+
+class RegdProcess {
+ public:
+  // Starts REGD_BINARY with args (add --port 0); log goes to log_path.
+  RegdProcess(std::vector<std::string> args, std::string log_path);
+  ~RegdProcess();  // SIGKILLs the process if it still runs
+
+  bool started() const { return port_ > 0; }
+  int port() const { return port_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Sends sig and waits for the exit; returns the exit status as from
+  // waitpid (use WIFEXITED etc.), or -1 if it did not exit within timeout_ms.
+  int Signal(int sig, int timeout_ms = 15000);
+  void Kill9() { Signal(9); }
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+}  // namespace regd::testing

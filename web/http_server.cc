@@ -1,0 +1,119 @@
+#include "web/http_server.h"
+
+#include <chrono>
+
+#include "storage/log.h"
+#include "web/json_reply.h"
+
+namespace regd::web {
+namespace {
+
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+
+std::string ReasonFor(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 408:
+      return "request timeout";
+    case 413:
+      return "request body too large (limit 16 KiB)";
+    case 414:
+      return "request URI too long";
+    case 416:
+      return "range not satisfiable";
+    case 431:
+      return "request headers too large";
+    default:
+      return "request failed";
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options)
+    : routes_(routes), metrics_(metrics), options_(std::move(options)) {
+  int threads = options_.threads > 0 ? options_.threads : 16;
+  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_.set_payload_max_length(options_.max_body_bytes);
+  server_.set_read_timeout(options_.read_timeout_s, 0);
+  server_.set_write_timeout(options_.write_timeout_s, 0);
+  server_.set_keep_alive_timeout(options_.keep_alive_timeout_s);
+  server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
+  server_.set_tcp_nodelay(true);
+
+  auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
+    routes_->Dispatch(req, res);
+  };
+  server_.Get(".*", dispatch);
+  server_.Post(".*", httplib::Server::Handler(dispatch));
+  server_.Put(".*", httplib::Server::Handler(dispatch));
+  server_.Patch(".*", httplib::Server::Handler(dispatch));
+  server_.Delete(".*", httplib::Server::Handler(dispatch));
+  server_.Options(".*", dispatch);
+
+  // httplib's own errors, and any handler status >= 400 without a body.
+  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      int status = res.status == 500 ? 503 : res.status;
+      ReplyError(res, status, ReasonFor(status));
+    }
+  });
+  server_.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        LogError("exception in %s %s: %s", req.method.c_str(), req.path.c_str(), what.c_str());
+        res.headers.clear();
+        res.set_header("Retry-After", "5");
+        ReplyError(res, 503, "the server cannot serve this now; try again later");
+      });
+  server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "same-origin");
+    if (res.get_header_value("Content-Type").rfind("text/html", 0) == 0) {
+      res.set_header("Content-Security-Policy", kContentSecurityPolicy);
+      res.set_header("X-Frame-Options", "DENY");
+    }
+  });
+  server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    metrics_->CountRequest(res.status);
+    if (options_.access_log) {
+      LogInfo("%s %s %d", req.method.c_str(), req.path.c_str(), res.status);
+    }
+  });
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<int> HttpServer::Bind() {
+  int port = options_.port;
+  if (port == 0) {
+    port = server_.bind_to_any_port(options_.host);
+    if (port < 0) return Status::Unavailable("cannot bind to " + options_.host);
+  } else if (!server_.bind_to_port(options_.host, port)) {
+    return Status::Unavailable("cannot bind to " + options_.host + ":" + std::to_string(port) +
+                               " (in use?)");
+  }
+  return port;
+}
+
+bool HttpServer::Serve() { return server_.listen_after_bind(); }
+
+void HttpServer::Stop() {
+  if (server_.is_running()) server_.stop();
+}
+
+}  // namespace regd::web

@@ -1,0 +1,60 @@
+// HttpServer: the HTTP front of regd, built on cpp-httplib. It owns the
+// listening socket and the request thread pool, applies the limits that keep
+// slow or hostile clients from tying up threads, adds security headers, logs
+// one line per request, and hands every request to Routes::Dispatch.
+//
+// Every answer is JSON or a page file: httplib's own errors (bad request
+// line, 413 body too large, ...) and any exception escaping a handler become
+// {"code","errmsg"} responses through the error and exception handlers; no
+// status 500 is ever sent (an escaped exception is a 503).
+//
+// Limits: body 16 KiB (413), request line and headers 8 KiB each (httplib's
+// compile-time limits), read and write timeouts 5 s, keep-alive 5 s idle and
+// 100 requests per connection, `threads` request threads (default 16).
+//
+// Thread-safety: Bind, then Serve on one thread; Stop from any thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+#include "storage/status.h"
+#include "web/metrics.h"
+#include "web/routes.h"
+
+namespace regd::web {
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;  // 0: pick a free port
+  int threads = 16;
+  size_t max_body_bytes = 16 * 1024;
+  int read_timeout_s = 5;
+  int write_timeout_s = 5;
+  int keep_alive_timeout_s = 5;
+  int keep_alive_max_requests = 100;
+  bool access_log = true;
+};
+
+class HttpServer {
+ public:
+  HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options);
+  ~HttpServer();
+
+  // Binds the socket; returns the port (the chosen one when options.port is 0).
+  Result<int> Bind();
+  // Serves until Stop. Returns false if the server failed.
+  bool Serve();
+  // Stops accepting and waits for requests in progress to finish.
+  void Stop();
+
+ private:
+  const Routes* const routes_;
+  Metrics* const metrics_;
+  const HttpOptions options_;
+  httplib::Server server_;
+};
+
+}  // namespace regd::web

@@ -1,0 +1,29 @@
+// The one translator from regd's Status values to HTTP: status code, the
+// {"code": <status>, "errmsg": "..."} body, and Retry-After where a retry
+// makes sense. Only web/ turns errors into responses, and only here.
+//
+// Never a 500: an internal or storage failure is logged with its detail and
+// answered 503 with a generic message (no SQL, paths or library text reaches
+// a client).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/status.h"
+
+namespace regd::web {
+
+// The HTTP status for a non-ok Status.
+int HttpStatusFor(const Status& status);
+// Writes the JSON error for status (logging internal detail).
+void ReplyError(httplib::Response& res, const Status& status);
+// Writes {"code": http_status, "errmsg": msg}.
+void ReplyError(httplib::Response& res, int http_status, std::string_view msg);
+// Writes {"code":0,"errmsg":"ok"} merged with extra (an object), status 200.
+void ReplyOk(httplib::Response& res, nlohmann::json extra = nlohmann::json::object());
+
+}  // namespace regd::web

@@ -1,0 +1,35 @@
+// Metrics: counters behind GET /metrics, in the Prometheus text format.
+// Request counts by status live here; queue numbers are read at render time
+// from the JobQueue (depth, dead letters) and the ConsumerPool's stats.
+//
+// Thread-safety: all counters are atomics; safe from any thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "queue/consumer_pool.h"
+#include "queue/job_queue.h"
+
+namespace regd::web {
+
+class Metrics {
+ public:
+  void CountRequest(int status);
+  void CountSmsRequested() { ++sms_requested_; }
+  void CountRegistered() { ++registered_; }
+  void CountLogin(bool ok) { ++(ok ? logins_ok_ : logins_failed_); }
+
+  std::string Render(queue::JobQueue* queue, const queue::ConsumerStats* stats) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, 600> by_status_{};
+  std::atomic<uint64_t> sms_requested_{0};
+  std::atomic<uint64_t> registered_{0};
+  std::atomic<uint64_t> logins_ok_{0};
+  std::atomic<uint64_t> logins_failed_{0};
+};
+
+}  // namespace regd::web

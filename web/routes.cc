@@ -1,0 +1,251 @@
+#include "web/routes.h"
+
+#include "web/json_reply.h"
+#include "web/rules.h"
+
+namespace regd::web {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxJsonDepth = 16;
+
+// Parses body as a JSON object no deeper than kMaxJsonDepth. Never throws.
+bool ParseJsonObject(const std::string& body, json* out) {
+  bool too_deep = false;
+  json::parser_callback_t limit = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) too_deep = true;
+    return !too_deep;
+  };
+  *out = json::parse(body, limit, /*allow_exceptions=*/false);
+  return !too_deep && !out->is_discarded() && out->is_object();
+}
+
+// Reads a string field: false if present with another type. Absent -> "".
+bool StringField(const json& j, const char* name, std::string* out) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+}  // namespace
+
+std::string CookieValue(std::string_view header, std::string_view name) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view part = header.substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics,
+               queue::JobQueue* queue, const queue::ConsumerStats* consumer_stats,
+               RouteOptions options)
+    : signup_(signup),
+      files_(files),
+      metrics_(metrics),
+      queue_(queue),
+      consumer_stats_(consumer_stats),
+      options_(options) {
+  routes_ = {
+      {"GET", "/", "", false, &Routes::Index},
+      {"GET", "/image_codes/", "/", true, &Routes::ImageCode},
+      {"GET", "/sms_codes/", "/", true, &Routes::SmsCode},
+      {"GET", "/usernames/", "/count/", true, &Routes::UsernameCount},
+      {"GET", "/mobiles/", "/count/", true, &Routes::MobileCount},
+      {"POST", "/register/", "", false, &Routes::Register},
+      {"POST", "/login/", "", false, &Routes::Login},
+      {"DELETE", "/logout/", "", false, &Routes::Logout},
+      {"GET", "/info/", "", false, &Routes::Info},
+      {"GET", "/rules.json", "", false, &Routes::Rules},
+      {"GET", "/healthz", "", false, &Routes::Healthz},
+      {"GET", "/metrics", "", false, &Routes::MetricsPage},
+  };
+}
+
+void Routes::Dispatch(const Request& req, Response& res) const {
+  const std::string& path = req.path;
+  std::string method = req.method == "HEAD" ? "GET" : req.method;
+  std::string allowed;
+  for (const Route& r : routes_) {
+    std::string_view param;
+    if (r.has_param) {
+      if (path.size() <= r.prefix.size() + r.suffix.size() || path.rfind(r.prefix, 0) != 0 ||
+          path.compare(path.size() - r.suffix.size(), r.suffix.size(), r.suffix) != 0) {
+        continue;
+      }
+      param = std::string_view(path).substr(r.prefix.size(),
+                                            path.size() - r.prefix.size() - r.suffix.size());
+      if (param.find('/') != std::string_view::npos) continue;
+    } else if (path != r.prefix) {
+      continue;
+    }
+    if (r.method != method) {
+      allowed += (allowed.empty() ? "" : ", ") + r.method;
+      continue;
+    }
+    (this->*r.handler)(req, res, param);
+    return;
+  }
+  if (method == "GET" && ServeFile(req, res)) return;
+  if (!allowed.empty()) {
+    if (allowed.find("GET") != std::string::npos) allowed += ", HEAD";
+    res.set_header("Allow", allowed);
+    ReplyError(res, 405, "method " + req.method + " is not allowed here");
+    return;
+  }
+  if (files_->Find(path)) {
+    res.set_header("Allow", "GET, HEAD");
+    ReplyError(res, 405, "method " + req.method + " is not allowed here");
+    return;
+  }
+  ReplyError(res, 404, "not found");
+}
+
+bool Routes::ServeFile(const Request& req, Response& res) const {
+  auto file = files_->Find(req.path);
+  if (!file) return false;
+  res.set_header("ETag", file->etag);
+  res.set_header("Cache-Control", "no-cache");  // revalidate with the ETag each time
+  if (req.get_header_value("If-None-Match") == file->etag) {
+    res.status = 304;
+    return true;
+  }
+  res.status = 200;
+  res.set_content(file->data, file->content_type.c_str());
+  return true;
+}
+
+void Routes::Index(const Request&, Response& res, std::string_view) const {
+  res.set_redirect("/register.html", 302);
+}
+
+void Routes::ImageCode(const Request&, Response& res, std::string_view uuid) const {
+  auto png = signup_->NewCaptcha(uuid);
+  if (!png.ok()) return ReplyError(res, png.status());
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(*png, "image/png");
+}
+
+void Routes::SmsCode(const Request& req, Response& res, std::string_view mobile) const {
+  std::string id = req.get_param_value("image_code_id");
+  if (id.empty()) id = req.get_param_value("uuid");
+  Status s = signup_->SendSmsCode(mobile, req.get_param_value("image_code"), id);
+  if (!s.ok()) return ReplyError(res, s);
+  metrics_->CountSmsRequested();
+  res.set_header("Retry-After",
+                 std::to_string(signup_->options().send_interval_ms / 1000));  // for the countdown
+  ReplyOk(res);
+}
+
+void Routes::UsernameCount(const Request&, Response& res, std::string_view username) const {
+  auto taken = signup_->UsernameTaken(username);
+  if (!taken.ok()) return ReplyError(res, taken.status());
+  ReplyOk(res, {{"count", *taken ? 1 : 0}});
+}
+
+void Routes::MobileCount(const Request&, Response& res, std::string_view mobile) const {
+  auto taken = signup_->MobileTaken(mobile);
+  if (!taken.ok()) return ReplyError(res, taken.status());
+  ReplyOk(res, {{"count", *taken ? 1 : 0}});
+}
+
+void Routes::Register(const Request& req, Response& res, std::string_view) const {
+  json body;
+  if (!ParseJsonObject(req.body, &body)) {
+    return ReplyError(res, 400, "the request body must be a JSON object");
+  }
+  RegisterForm form;
+  if (!StringField(body, "username", &form.username) ||
+      !StringField(body, "password", &form.password) ||
+      !StringField(body, "password2", &form.password2) ||
+      !StringField(body, "mobile", &form.mobile) ||
+      !StringField(body, "sms_code", &form.sms_code)) {
+    return ReplyError(res, 400,
+                      "username, password, password2, mobile and sms_code must be strings");
+  }
+  auto allow = body.find("allow");
+  form.allow = allow != body.end() && allow->is_boolean() && allow->get<bool>();
+  auto session = signup_->Register(form);
+  if (!session.ok()) return ReplyError(res, session.status());
+  metrics_->CountRegistered();
+  SetSessionCookies(res, *session);
+  ReplyOk(res);
+}
+
+void Routes::Login(const Request& req, Response& res, std::string_view) const {
+  json body;
+  if (!ParseJsonObject(req.body, &body)) {
+    return ReplyError(res, 400, "the request body must be a JSON object");
+  }
+  std::string username, password;
+  if (!StringField(body, "username", &username) || !StringField(body, "password", &password)) {
+    return ReplyError(res, 400, "username and password must be strings");
+  }
+  auto rem = body.find("remembered");
+  if (rem != body.end() && !rem->is_boolean() && !rem->is_null()) {
+    return ReplyError(res, 400, "remembered must be true or false");
+  }
+  bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
+  auto session = signup_->Login(username, password, remembered);
+  metrics_->CountLogin(session.ok());
+  if (!session.ok()) return ReplyError(res, session.status());
+  SetSessionCookies(res, *session);
+  ReplyOk(res);
+}
+
+void Routes::Logout(const Request& req, Response& res, std::string_view) const {
+  Status s = signup_->Logout(CookieValue(req.get_header_value("Cookie"), "sessionid"));
+  if (!s.ok()) return ReplyError(res, s);
+  std::string secure = options_.cookie_secure ? "; Secure" : "";
+  res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
+  res.set_header("Set-Cookie", "username=; Path=/; Max-Age=0" + secure);
+  ReplyOk(res);
+}
+
+void Routes::Info(const Request& req, Response& res, std::string_view) const {
+  auto user = signup_->SessionUser(CookieValue(req.get_header_value("Cookie"), "sessionid"));
+  if (!user.ok()) return ReplyError(res, user.status());
+  ReplyOk(res, {{"info_data", {{"username", user->username}, {"mobile", user->mobile}}}});
+}
+
+void Routes::Rules(const Request&, Response& res, std::string_view) const {
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(RulesJson(), "application/json");
+}
+
+void Routes::Healthz(const Request&, Response& res, std::string_view) const {
+  Status s = signup_->Health();
+  if (!s.ok()) return ReplyError(res, Status::Unavailable(s.ToString()));
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(R"({"status":"ok"})", "application/json");
+}
+
+void Routes::MetricsPage(const Request&, Response& res, std::string_view) const {
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(metrics_->Render(queue_, consumer_stats_), "text/plain; version=0.0.4");
+}
+
+void Routes::SetSessionCookies(Response& res, const Session& session) const {
+  std::string max_age =
+      session.max_age_s > 0 ? "; Max-Age=" + std::to_string(session.max_age_s) : "";
+  std::string secure = options_.cookie_secure ? "; Secure" : "";
+  res.set_header("Set-Cookie",
+                 "sessionid=" + session.id + "; HttpOnly; SameSite=Lax; Path=/" + max_age + secure);
+  res.set_header("Set-Cookie", "username=" + session.username + "; Path=/" + max_age + secure);
+}
+
+}  // namespace regd::web

@@ -1,0 +1,281 @@
+#include "web/signup_service.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "queue/sms_job.h"
+#include "web/captcha.h"
+#include "web/rules.h"
+
+namespace regd::web {
+
+using storage::Txn;
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+bool SecretEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string SessionKey(std::string_view session_id) {
+  unsigned char h[32];
+  crypto_generichash(h, sizeof(h), reinterpret_cast<const unsigned char*>(session_id.data()),
+                     session_id.size(), nullptr, 0);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+  return std::string("sess:") + hex;
+}
+
+std::string NewSessionId() {
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof(raw));
+  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return b64;
+}
+
+bool IsSessionIdShaped(std::string_view id) {
+  return id.size() == 43 && std::all_of(id.begin(), id.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+std::string NewSmsCode() {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "%06u", randombytes_uniform(1000000));
+  return buf;
+}
+
+// "code:tries" <-> (code, tries)
+std::string EncodeCode(std::string_view code, int tries) {
+  return std::string(code) + ":" + std::to_string(tries);
+}
+bool DecodeCode(std::string_view v, std::string* code, int* tries) {
+  size_t colon = v.find(':');
+  if (colon == std::string_view::npos) return false;
+  *code = std::string(v.substr(0, colon));
+  *tries = std::atoi(std::string(v.substr(colon + 1)).c_str());
+  return true;
+}
+
+int64_t CeilSeconds(int64_t ms) { return std::max<int64_t>(1, (ms + 999) / 1000); }
+
+}  // namespace
+
+SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
+                             storage::UserStore* users, const Clock* clock, SignupOptions options)
+    : kv_(kv), queue_(queue), users_(users), clock_(clock), options_(std::move(options)) {}
+
+Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
+  if (!IsValidUuid(uuid)) return Status::Invalid("image_code_id must be a UUID");
+  std::string text = options_.fixed_captcha.empty() ? RandomCaptchaText() : options_.fixed_captcha;
+  int64_t expires = clock_->NowMs() + options_.captcha_ttl_ms;
+  Status s = kv_->env()->Update(
+      [&](Txn& txn) { return kv_->Put(txn, "cap:" + Lower(uuid), Upper(text), expires); });
+  if (!s.ok()) return s;
+  return RenderCaptchaPng(text);
+}
+
+Status SignupService::SendSmsCode(std::string_view mobile, std::string_view image_code,
+                                  std::string_view image_code_id) {
+  if (image_code.empty() || image_code_id.empty()) {
+    return Status::Invalid("missing parameter: image_code and image_code_id are required");
+  }
+  if (!IsValidMobile(mobile)) return Status::Invalid("invalid mobile number");
+  if (!IsValidUuid(image_code_id)) return Status::Invalid("image_code_id must be a UUID");
+
+  int64_t now = clock_->NowMs();
+  Status outcome;  // what the client is told; the transaction commits either way
+  std::string mobile_s(mobile);
+  Status s = kv_->env()->Update([&](Txn& txn) -> Status {
+    std::string cap_key = "cap:" + Lower(image_code_id);
+    auto answer = kv_->Get(txn, cap_key, now);
+    if (!answer.ok()) return answer.status();
+    if (!answer->has_value()) {
+      outcome = Status::Invalid("image code expired or unknown; get a new one");
+      return Status::Ok();
+    }
+    Status d = kv_->Delete(txn, cap_key);  // usable once, right or wrong
+    if (!d.ok()) return d;
+    if (!SecretEquals((*answer)->value, Upper(image_code))) {
+      outcome = Status::Invalid("wrong image code");
+      return Status::Ok();
+    }
+    auto flag = kv_->Get(txn, "flag:" + mobile_s, now);
+    if (!flag.ok()) return flag.status();
+    if (flag->has_value()) {
+      outcome = Status::RateLimited("a code was sent to this mobile recently; try again later",
+                                    CeilSeconds((*flag)->expires_at_ms - now));
+      return Status::Ok();
+    }
+    std::string code = NewSmsCode();
+    int64_t code_expires = now + options_.sms_code_ttl_ms;
+    Status w = kv_->Put(txn, "sms:" + mobile_s, EncodeCode(code, 0), code_expires);
+    if (w.ok()) w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
+    if (!w.ok()) return w;
+    auto job = queue_->Enqueue(txn, queue::kSmsJobType,
+                               queue::EncodeSmsJob({mobile_s, code, code_expires}), now);
+    return job.ok() ? Status::Ok() : job.status();
+  });
+  if (!s.ok()) return s;
+  if (outcome.ok()) queue_->NotifyEnqueued();
+  return outcome;
+}
+
+Result<bool> SignupService::UsernameTaken(std::string_view username) {
+  if (!IsValidUsername(username)) {
+    return Status::Invalid("username must be 5-20 letters, digits, _ or -, and not all digits");
+  }
+  return users_->UsernameExists(username);
+}
+
+Result<bool> SignupService::MobileTaken(std::string_view mobile) {
+  if (!IsValidMobile(mobile)) return Status::Invalid("invalid mobile number");
+  return users_->MobileExists(mobile);
+}
+
+Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view code) {
+  int64_t now = clock_->NowMs();
+  Status outcome;
+  std::string key = "sms:" + std::string(mobile);
+  Status s = kv_->env()->Update([&](Txn& txn) -> Status {
+    auto entry = kv_->Get(txn, key, now);
+    if (!entry.ok()) return entry.status();
+    std::string stored;
+    int tries = 0;
+    if (!entry->has_value() || !DecodeCode((*entry)->value, &stored, &tries) ||
+        tries >= options_.max_code_tries) {
+      outcome = Status::Invalid("SMS code expired; request a new one");
+      return Status::Ok();
+    }
+    if (SecretEquals(stored, code)) return Status::Ok();
+    ++tries;
+    if (tries >= options_.max_code_tries) {
+      outcome = Status::Invalid("wrong SMS code; too many tries, request a new code");
+      return kv_->Delete(txn, key);
+    }
+    outcome = Status::Invalid("wrong SMS code");
+    return kv_->Put(txn, key, EncodeCode(stored, tries), (*entry)->expires_at_ms);
+  });
+  return s.ok() ? outcome : s;
+}
+
+Result<Session> SignupService::Register(const RegisterForm& f) {
+  if (f.username.empty() || f.password.empty() || f.password2.empty() || f.mobile.empty() ||
+      f.sms_code.empty()) {
+    return Status::Invalid("missing parameter");
+  }
+  if (!IsValidUsername(f.username)) {
+    return Status::Invalid("username must be 5-20 letters, digits, _ or -, and not all digits");
+  }
+  if (!IsValidPassword(f.password)) {
+    return Status::Invalid("password must be 8-20 letters, digits or _");
+  }
+  if (f.password != f.password2) return Status::Invalid("the two passwords do not match");
+  if (!IsValidMobile(f.mobile)) return Status::Invalid("invalid mobile number");
+  if (!IsValidSmsCode(f.sms_code)) return Status::Invalid("SMS code must be 6 digits");
+  if (!f.allow) return Status::Invalid("please agree to the user agreement");
+
+  // Cheap checks first, so a taken name costs no code try and no hashing;
+  // the database's UNIQUE constraints still decide races.
+  auto taken = users_->UsernameExists(f.username);
+  if (!taken.ok()) return taken.status();
+  if (*taken) return Status::Conflict("username already registered");
+  taken = users_->MobileExists(f.mobile);
+  if (!taken.ok()) return taken.status();
+  if (*taken) return Status::Conflict("mobile already registered");
+
+  Status s = CheckSmsCode(f.mobile, f.sms_code);
+  if (!s.ok()) return s;
+  auto hash = storage::HashPassword(f.password, options_.pwhash);
+  if (!hash.ok()) return hash.status();
+  int64_t now = clock_->NowMs();
+  auto id = users_->Create(f.username, f.mobile, *hash, now);
+  if (!id.ok()) return id.status();
+  storage::User user{*id, f.username, f.mobile, *hash, now};
+  return OpenSession(user, /*remembered=*/true, f.mobile);
+}
+
+Result<Session> SignupService::Login(std::string_view login, std::string_view password,
+                                     bool remembered) {
+  const Status kWrong = Status::Invalid("wrong username or password");
+  if (login.empty() || password.empty()) return Status::Invalid("missing parameter");
+  if (login.size() > 64 || password.size() > 128) return kWrong;
+  auto user = users_->FindByUsername(login);
+  if (!user.ok()) return user.status();
+  if (!user->has_value() && IsValidMobile(login)) {
+    user = users_->FindByMobile(login);
+    if (!user.ok()) return user.status();
+  }
+  if (!user->has_value()) {
+    storage::VerifyPassword(storage::DummyPasswordHash(), password);  // same work as a real check
+    return kWrong;
+  }
+  if (!storage::VerifyPassword((*user)->password_hash, password)) return kWrong;
+  return OpenSession(**user, remembered, std::nullopt);
+}
+
+Result<Session> SignupService::OpenSession(const storage::User& user, bool remembered,
+                                           std::optional<std::string_view> spend_code_of) {
+  Session session{NewSessionId(), user.username, remembered ? options_.session_ttl_ms / 1000 : 0};
+  int64_t ttl = remembered ? options_.session_ttl_ms : options_.browser_session_ttl_ms;
+  int64_t now = clock_->NowMs();
+  Status s = kv_->env()->Update([&](Txn& txn) -> Status {
+    if (spend_code_of) {
+      Status d = kv_->Delete(txn, "sms:" + std::string(*spend_code_of));
+      if (!d.ok()) return d;
+    }
+    return kv_->Put(txn, SessionKey(session.id), std::to_string(user.id), now + ttl);
+  });
+  if (!s.ok()) return s;
+  return session;
+}
+
+Status SignupService::Logout(std::string_view session_id) {
+  if (!IsSessionIdShaped(session_id)) return Status::Ok();
+  return kv_->env()->Update([&](Txn& txn) { return kv_->Delete(txn, SessionKey(session_id)); });
+}
+
+Result<storage::User> SignupService::SessionUser(std::string_view session_id) {
+  const Status kNoSession = Status::Unauthorized("not logged in");
+  if (!IsSessionIdShaped(session_id)) return kNoSession;
+  std::optional<storage::ExpiringKv::Entry> entry;
+  Status s = kv_->env()->View([&](Txn& txn) -> Status {
+    auto e = kv_->Get(txn, SessionKey(session_id), clock_->NowMs());
+    if (!e.ok()) return e.status();
+    entry = std::move(e).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!entry) return kNoSession;
+  auto user = users_->FindById(std::atoll(entry->value.c_str()));
+  if (!user.ok()) return user.status();
+  if (!user->has_value()) return kNoSession;
+  return std::move(**user);
+}
+
+Status SignupService::Health() {
+  Status s = users_->Ping();
+  if (!s.ok()) return s;
+  auto depth = queue_->Depth();
+  return depth.ok() ? Status::Ok() : depth.status();
+}
+
+}  // namespace regd::web

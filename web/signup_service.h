@@ -1,0 +1,109 @@
+// SignupService: the sign-up flow of the seed system (captcha → SMS code →
+// register → session; login; logout), with no HTTP in it. Routes (routes.h)
+// turn requests into calls here and Status values into responses.
+//
+// Keys in the ExpiringKv (see DESIGN.md for the full layout):
+//   cap:<uuid lower-case>   captcha answer (upper-case), 300 s, spent on use
+//   sms:<mobile>            "<code>:<wrong tries>", 300 s
+//   flag:<mobile>           "1", 60 s: a code was sent recently (429 while set)
+//   sess:<hex hash of id>   user id, 14 days or 12 h (browser session)
+// Session ids are 32 random bytes (base64url); only their hash is stored, so
+// a copy of the data dir does not hand out live sessions.
+//
+// Atomicity and durability: every state change is one LMDB write transaction
+// that has committed (and so is on disk) before the call returns ok. Issuing
+// a code writes the code, the send flag, the spent captcha and the SMS job in
+// ONE transaction. Checking a code and counting a wrong try is one write
+// transaction, so parallel guesses never get more than max_code_tries.
+// Secrets are compared in constant time (sodium_memcmp).
+//
+// Thread-safety: safe to call from any number of request threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "queue/job_queue.h"
+#include "storage/clock.h"
+#include "storage/expiring_kv.h"
+#include "storage/password.h"
+#include "storage/status.h"
+#include "storage/user_store.h"
+
+namespace regd::web {
+
+struct SignupOptions {
+  int64_t captcha_ttl_ms = 300'000;
+  int64_t sms_code_ttl_ms = 300'000;
+  int64_t send_interval_ms = 60'000;
+  int64_t session_ttl_ms = 14LL * 24 * 3600 * 1000;     // "remember me"
+  int64_t browser_session_ttl_ms = 12LL * 3600 * 1000;  // cookie without Max-Age
+  int max_code_tries = 5;
+  std::string fixed_captcha;  // non-empty: every captcha's answer (tests only)
+  storage::PwhashCost pwhash = storage::PwhashCost::Interactive();
+};
+
+struct RegisterForm {
+  std::string username;
+  std::string password;
+  std::string password2;
+  std::string mobile;
+  std::string sms_code;
+  bool allow = false;
+};
+
+struct Session {
+  std::string id;  // the cookie value
+  std::string username;
+  int64_t max_age_s = 0;  // 0: a browser session (no Max-Age on the cookie)
+};
+
+class SignupService {
+ public:
+  SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue, storage::UserStore* users,
+                const Clock* clock, SignupOptions options);
+
+  // Makes a captcha for uuid (replacing any earlier one) and returns the PNG.
+  Result<std::string> NewCaptcha(std::string_view uuid);
+  // Checks and spends the captcha, then issues a code for mobile and queues
+  // its SMS. kRateLimited (retry_after_s) while the 60 s send flag is set.
+  Status SendSmsCode(std::string_view mobile, std::string_view image_code,
+                     std::string_view image_code_id);
+  Result<bool> UsernameTaken(std::string_view username);
+  Result<bool> MobileTaken(std::string_view mobile);
+
+  // Validates the form, checks the code (counting a wrong try), stores the
+  // user, spends the code and opens a 14-day session.
+  Result<Session> Register(const RegisterForm& form);
+  // login is a username or a mobile. Unknown user and wrong password get the
+  // same error, after the same hashing work.
+  Result<Session> Login(std::string_view login, std::string_view password, bool remembered);
+  Status Logout(std::string_view session_id);
+  // The user of a live session; kUnauthorized otherwise.
+  Result<storage::User> SessionUser(std::string_view session_id);
+
+  // ok when both stores answer.
+  Status Health();
+
+  const SignupOptions& options() const { return options_; }
+
+ private:
+  // Checks form.sms_code against the stored code in one write transaction,
+  // counting a wrong try (and spending the code at max_code_tries).
+  Status CheckSmsCode(std::string_view mobile, std::string_view code);
+  // Opens a session for user; spend_code_of (if set) deletes that mobile's
+  // code in the same transaction.
+  Result<Session> OpenSession(const storage::User& user, bool remembered,
+                              std::optional<std::string_view> spend_code_of);
+
+  storage::ExpiringKv* const kv_;
+  queue::JobQueue* const queue_;
+  storage::UserStore* const users_;
+  const Clock* const clock_;
+  const SignupOptions options_;
+};
+
+}  // namespace regd::web
