@@ -142,7 +142,12 @@ Result<Config> ParseConfig(const std::vector<std::string>& args,
     if (it == Flags().end()) return Status::Invalid("unknown flag --" + name + " (see --help)");
     if (!has_value) {
       if (!it->second.takes_value) {
-        value = "true";
+        // A switch: "--cookie-secure", or "--cookie-secure false".
+        static const char* const kWords[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
+        bool next_is_bool = i + 1 < args.size() &&
+                            std::find(std::begin(kWords), std::end(kWords), args[i + 1]) !=
+                                std::end(kWords);
+        value = next_is_bool ? args[++i] : "true";
       } else if (i + 1 < args.size()) {
         value = args[++i];
       } else {
@@ -171,11 +176,11 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --sms-provider NAME       console (default: log the code) or webhook
   --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here
   --web-root DIR            serve the page's files from DIR instead of the built-in page
-  --cookie-secure           mark cookies Secure (when regd is served over HTTPS)
+  --cookie-secure [BOOL]    mark cookies Secure (when regd is served over HTTPS)
   --lmdb-map-mb N           LMDB map size in MiB (default 1024)
   --dev-fixed-captcha TEXT  every captcha's answer is TEXT (tests and benchmarks only)
   --pwhash interactive|min  password hashing cost (min: tests only)
-  --access-log false        do not log one line per request
+  --access-log BOOL         log one line per request (default true)
   --version, --help
 )";
 }
