@@ -62,14 +62,14 @@ Status App::Init() {
     signup.pwhash = storage::PwhashCost::Minimum();
     LogWarn("--pwhash min: passwords are hashed with the weakest cost. For tests only.");
   }
-  signup_ = std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(), clock,
-                                                 signup);
+  signup_ =
+      std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(), clock, signup);
   files_ = config_.web_root.empty() ? web::StaticFiles::Embedded()
                                     : web::StaticFiles::FromDirectory(config_.web_root);
   metrics_ = std::make_unique<web::Metrics>();
-  routes_ = std::make_unique<web::Routes>(signup_.get(), files_.get(), metrics_.get(),
-                                          queue_.get(), &consumers_->stats(),
-                                          web::RouteOptions{config_.cookie_secure});
+  routes_ =
+      std::make_unique<web::Routes>(signup_.get(), files_.get(), metrics_.get(), queue_.get(),
+                                    &consumers_->stats(), web::RouteOptions{config_.cookie_secure});
   web::HttpOptions http;
   http.host = config_.host;
   http.port = config_.port;

@@ -37,64 +37,80 @@ struct Flag {
 
 const std::map<std::string, Flag>& Flags() {
   static const std::map<std::string, Flag> flags = {
-      {"host", {true, [](Config& c, const std::string& v) {
-                  c.host = v;
-                  return v.empty() ? Status::Invalid("--host must not be empty") : Status::Ok();
-                }}},
-      {"port", {true, [](Config& c, const std::string& v) {
-                  return ParseInt("port", v, 0, 65535, &c.port);
-                }}},
-      {"data-dir", {true, [](Config& c, const std::string& v) {
-                      c.data_dir = v;
-                      return v.empty() ? Status::Invalid("--data-dir must not be empty")
-                                       : Status::Ok();
-                    }}},
-      {"workers", {true, [](Config& c, const std::string& v) {
-                     return ParseInt("workers", v, 1, 64, &c.workers);
-                   }}},
-      {"http-threads", {true, [](Config& c, const std::string& v) {
-                          return ParseInt("http-threads", v, 1, 1024, &c.http_threads);
-                        }}},
-      {"sms-provider", {true, [](Config& c, const std::string& v) {
-                          c.sms.name = v;
-                          return Status::Ok();
-                        }}},
-      {"sms-webhook-url", {true, [](Config& c, const std::string& v) {
-                             c.sms.webhook_url = v;
-                             return Status::Ok();
-                           }}},
-      {"web-root", {true, [](Config& c, const std::string& v) {
-                      c.web_root = v;
-                      return Status::Ok();
-                    }}},
-      {"dev-fixed-captcha", {true, [](Config& c, const std::string& v) {
-                               c.dev_fixed_captcha = v;
-                               bool ok = v.size() == 4 &&
-                                         std::all_of(v.begin(), v.end(), [](unsigned char ch) {
-                                           return std::isalnum(ch);
-                                         });
-                               return ok ? Status::Ok()
-                                         : Status::Invalid(
-                                               "--dev-fixed-captcha must be 4 letters or digits");
-                             }}},
-      {"cookie-secure", {false, [](Config& c, const std::string& v) {
-                           return ParseBool("cookie-secure", v, &c.cookie_secure);
-                         }}},
-      {"lmdb-map-mb", {true, [](Config& c, const std::string& v) {
-                         int mb = 0;
-                         Status s = ParseInt("lmdb-map-mb", v, 1, 1 << 20, &mb);
-                         c.lmdb_map_mb = static_cast<size_t>(mb);
-                         return s;
-                       }}},
-      {"pwhash", {true, [](Config& c, const std::string& v) {
-                    c.pwhash = v;
-                    return v == "interactive" || v == "min"
-                               ? Status::Ok()
-                               : Status::Invalid("--pwhash must be interactive or min");
-                  }}},
-      {"access-log", {false, [](Config& c, const std::string& v) {
-                        return ParseBool("access-log", v, &c.access_log);
-                      }}},
+      {"host",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.host = v;
+          return v.empty() ? Status::Invalid("--host must not be empty") : Status::Ok();
+        }}},
+      {"port",
+       {true,
+        [](Config& c, const std::string& v) { return ParseInt("port", v, 0, 65535, &c.port); }}},
+      {"data-dir",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.data_dir = v;
+          return v.empty() ? Status::Invalid("--data-dir must not be empty") : Status::Ok();
+        }}},
+      {"workers",
+       {true,
+        [](Config& c, const std::string& v) { return ParseInt("workers", v, 1, 64, &c.workers); }}},
+      {"http-threads",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("http-threads", v, 1, 1024, &c.http_threads);
+        }}},
+      {"sms-provider",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.sms.name = v;
+          return Status::Ok();
+        }}},
+      {"sms-webhook-url",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.sms.webhook_url = v;
+          return Status::Ok();
+        }}},
+      {"web-root",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.web_root = v;
+          return Status::Ok();
+        }}},
+      {"dev-fixed-captcha",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.dev_fixed_captcha = v;
+          bool ok = v.size() == 4 && std::all_of(v.begin(), v.end(),
+                                                 [](unsigned char ch) { return std::isalnum(ch); });
+          return ok ? Status::Ok()
+                    : Status::Invalid("--dev-fixed-captcha must be 4 letters or digits");
+        }}},
+      {"cookie-secure",
+       {false,
+        [](Config& c, const std::string& v) {
+          return ParseBool("cookie-secure", v, &c.cookie_secure);
+        }}},
+      {"lmdb-map-mb",
+       {true,
+        [](Config& c, const std::string& v) {
+          int mb = 0;
+          Status s = ParseInt("lmdb-map-mb", v, 1, 1 << 20, &mb);
+          c.lmdb_map_mb = static_cast<size_t>(mb);
+          return s;
+        }}},
+      {"pwhash",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.pwhash = v;
+          return v == "interactive" || v == "min"
+                     ? Status::Ok()
+                     : Status::Invalid("--pwhash must be interactive or min");
+        }}},
+      {"access-log",
+       {false,
+        [](Config& c, const std::string& v) { return ParseBool("access-log", v, &c.access_log); }}},
   };
   return flags;
 }
@@ -144,9 +160,8 @@ Result<Config> ParseConfig(const std::vector<std::string>& args,
       if (!it->second.takes_value) {
         // A switch: "--cookie-secure", or "--cookie-secure false".
         static const char* const kWords[] = {"true", "false", "yes", "no", "on", "off", "1", "0"};
-        bool next_is_bool = i + 1 < args.size() &&
-                            std::find(std::begin(kWords), std::end(kWords), args[i + 1]) !=
-                                std::end(kWords);
+        bool next_is_bool = i + 1 < args.size() && std::find(std::begin(kWords), std::end(kWords),
+                                                             args[i + 1]) != std::end(kWords);
         value = next_is_bool ? args[++i] : "true";
       } else if (i + 1 < args.size()) {
         value = args[++i];

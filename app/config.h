@@ -17,13 +17,13 @@ struct Config {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string data_dir = "./data";
-  int workers = 2;                   // consumer threads sending SMS
-  int http_threads = 16;             // HTTP request threads
-  queue::SmsProviderConfig sms;      // --sms-provider, --sms-webhook-url
-  std::string web_root;              // empty: the page built into the binary
-  std::string dev_fixed_captcha;     // tests and benchmarks only
-  bool cookie_secure = false;        // add Secure to cookies (regd behind TLS)
-  size_t lmdb_map_mb = 1024;         // LMDB map size
+  int workers = 2;                     // consumer threads sending SMS
+  int http_threads = 16;               // HTTP request threads
+  queue::SmsProviderConfig sms;        // --sms-provider, --sms-webhook-url
+  std::string web_root;                // empty: the page built into the binary
+  std::string dev_fixed_captcha;       // tests and benchmarks only
+  bool cookie_secure = false;          // add Secure to cookies (regd behind TLS)
+  size_t lmdb_map_mb = 1024;           // LMDB map size
   std::string pwhash = "interactive";  // interactive | min (tests only)
   bool access_log = true;
   bool show_help = false;

@@ -62,7 +62,8 @@ void ConsumerPool::Run() {
       wait_ms = std::clamp<int64_t>(**next - clock_->NowMs(), 0, 60000);
     }
     if (stopping_) break;
-    queue_->WaitForWork(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
+    queue_->WaitForWork(seen,
+                        std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
   }
 }
 

@@ -226,7 +226,8 @@ Status JobQueue::Ack(uint64_t id) {
     if (!raw->has_value()) return Status::Ok();
     auto job = DecodeJob(id, **raw);
     if (job.ok()) {
-      Status s = txn.Del(due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, id));
+      Status s =
+          txn.Del(due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, id));
       if (!s.ok()) return s;
     }
     return txn.Del(jobs_, IdKey(id));
@@ -260,8 +261,8 @@ Status JobQueue::Bury(const Job& leased, std::string_view error) {
     if (!raw->has_value()) return Status::Ok();
     auto job = DecodeJob(leased.id, **raw);
     if (job.ok()) {
-      Status s =
-          txn.Del(due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, job->id));
+      Status s = txn.Del(
+          due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, job->id));
       if (!s.ok()) return s;
       job->last_error = std::string(error);
       job->lease_until_ms = 0;

@@ -5,8 +5,8 @@
 namespace regd::queue {
 
 std::string EncodeSmsJob(const SmsJob& job) {
-  nlohmann::json j = {{"mobile", job.mobile}, {"code", job.code},
-                      {"expires_at_ms", job.expires_at_ms}};
+  nlohmann::json j = {
+      {"mobile", job.mobile}, {"code", job.code}, {"expires_at_ms", job.expires_at_ms}};
   return j.dump();
 }
 

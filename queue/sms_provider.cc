@@ -45,8 +45,8 @@ class WebhookSmsProvider : public SmsProvider {
     cli.set_connection_timeout(std::chrono::milliseconds(config_.connect_timeout_ms));
     cli.set_read_timeout(std::chrono::milliseconds(config_.read_timeout_ms));
     cli.set_write_timeout(std::chrono::milliseconds(config_.read_timeout_ms));
-    nlohmann::json body = {{"mobile", msg.mobile}, {"code", msg.code},
-                           {"ttl_minutes", msg.ttl_minutes}};
+    nlohmann::json body = {
+        {"mobile", msg.mobile}, {"code", msg.code}, {"ttl_minutes", msg.ttl_minutes}};
     auto res = cli.Post(path_, body.dump(), "application/json");
     if (!res) {
       return {SendOutcome::Kind::kRetry, "webhook: " + httplib::to_string(res.error()), -1};

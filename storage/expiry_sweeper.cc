@@ -4,8 +4,8 @@
 
 namespace regd::storage {
 
-ExpirySweeper::ExpirySweeper(ExpiringKv* kv, const Clock* clock,
-                             std::chrono::milliseconds interval, size_t batch)
+ExpirySweeper::ExpirySweeper(ExpiringKv* kv, const Clock* clock, std::chrono::milliseconds interval,
+                             size_t batch)
     : kv_(kv), clock_(clock), interval_(interval), batch_(batch) {
   thread_ = std::thread([this] { Run(); });
 }

@@ -114,7 +114,8 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const Options& options) {
     return LmdbStatus(rc, "mdb_env_set");
   }
   rc = mdb_env_open(env, options.path.c_str(), MDB_NOTLS, 0600);
-  if (rc != MDB_SUCCESS) return Status::Unavailable("open " + options.path + ": " + mdb_strerror(rc));
+  if (rc != MDB_SUCCESS)
+    return Status::Unavailable("open " + options.path + ": " + mdb_strerror(rc));
   int dead = 0;
   mdb_reader_check(env, &dead);
   return owner;

@@ -44,9 +44,7 @@ void PutBigEndian64(std::string* dst, uint64_t v);
 // Reads 8 big-endian bytes from the start of src; src must hold at least 8.
 uint64_t GetBigEndian64(std::string_view src);
 
-inline MDB_val ToVal(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+inline MDB_val ToVal(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 inline std::string_view FromVal(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }

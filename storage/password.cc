@@ -8,12 +8,13 @@ PwhashCost PwhashCost::Interactive() {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
 
-PwhashCost PwhashCost::Minimum() { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
+PwhashCost PwhashCost::Minimum() {
+  return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+}
 
 Result<std::string> HashPassword(std::string_view password, const PwhashCost& cost) {
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(), cost.opslimit, cost.memlimit) !=
-      0) {
+  if (crypto_pwhash_str(out, password.data(), password.size(), cost.opslimit, cost.memlimit) != 0) {
     return Status::Busy("out of memory while hashing the password", 1);
   }
   return std::string(out);

@@ -67,8 +67,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}               // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}        // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOkStatus;
@@ -87,9 +87,9 @@ class Result {
 };
 
 inline std::string Status::ToString() const {
-  static const char* const kNames[] = {"ok",           "invalid",      "not found",
-                                       "conflict",     "unauthorized", "rate limited",
-                                       "busy",         "unavailable",  "internal"};
+  static const char* const kNames[] = {"ok",       "invalid",      "not found",
+                                       "conflict", "unauthorized", "rate limited",
+                                       "busy",     "unavailable",  "internal"};
   std::string s = kNames[static_cast<int>(code_)];
   if (!message_.empty()) s += ": " + message_;
   return s;

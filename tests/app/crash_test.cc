@@ -26,9 +26,9 @@ using regd::testing::TestServer;
 namespace {
 
 std::vector<std::string> Args(const TempDir& dir, const FakeSmsServer& sms) {
-  return {"--port",         "0",         "--data-dir",          dir.Join("data"),
-          "--sms-provider", "webhook",   "--sms-webhook-url",   sms.url(),
-          "--pwhash",       "min",       "--dev-fixed-captcha", "ABCD",
+  return {"--port",         "0",       "--data-dir",          dir.Join("data"),
+          "--sms-provider", "webhook", "--sms-webhook-url",   sms.url(),
+          "--pwhash",       "min",     "--dev-fixed-captcha", "ABCD",
           "--access-log",   "false"};
 }
 

@@ -37,7 +37,8 @@ struct Fixture {
                  if (!r.ok()) return r.status();
                  if (r->has_value()) out = (*r)->value;
                  return Status::Ok();
-               }).ok());
+               })
+                .ok());
     return out;
   }
 };
@@ -105,19 +106,22 @@ TEST_CASE("a committed put survives reopening the environment", "[expiring_kv]")
     REQUIRE(env.ok());
     auto kv = ExpiringKv::Open(env->get());
     REQUIRE(kv.ok());
-    REQUIRE((*env)->Update([&](Txn& t) {
-                   return (*kv)->Put(t, "sess:1", "42", clock.NowMs() + 1000);
-                 }).ok());
+    REQUIRE(
+        (*env)
+            ->Update([&](Txn& t) { return (*kv)->Put(t, "sess:1", "42", clock.NowMs() + 1000); })
+            .ok());
   }
   auto env = LmdbEnv::Open({dir.Join("lmdb")});
   REQUIRE(env.ok());
   auto kv = ExpiringKv::Open(env->get());
   REQUIRE(kv.ok());
   std::optional<std::string> v;
-  REQUIRE((*env)->View([&](Txn& t) {
-                 auto r = (*kv)->Get(t, "sess:1", clock.NowMs());
-                 if (r.ok() && r->has_value()) v = (*r)->value;
-                 return r.status();
-               }).ok());
+  REQUIRE((*env)
+              ->View([&](Txn& t) {
+                auto r = (*kv)->Get(t, "sess:1", clock.NowMs());
+                if (r.ok() && r->has_value()) v = (*r)->value;
+                return r.status();
+              })
+              .ok());
   CHECK(v == std::optional<std::string>("42"));
 }

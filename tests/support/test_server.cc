@@ -49,7 +49,8 @@ int TestServer::RequestCode(const std::string& mobile) {
   std::string uuid = NewUuid();
   auto img = cli.Get("/image_codes/" + uuid + "/");
   if (!img || img->status != 200) return img ? img->status : -1;
-  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=" + kCaptcha + "&image_code_id=" + uuid);
+  auto res =
+      cli.Get("/sms_codes/" + mobile + "/?image_code=" + kCaptcha + "&image_code_id=" + uuid);
   return res ? res->status : -1;
 }
 
@@ -75,9 +76,8 @@ std::string TestServer::RequestAndReadCode(const std::string& mobile) {
 
 httplib::Result TestServer::Register(const std::string& username, const std::string& mobile,
                                      const std::string& code, const std::string& password) {
-  nlohmann::json body = {{"username", username}, {"password", password},
-                         {"password2", password}, {"mobile", mobile},
-                         {"sms_code", code},      {"allow", true}};
+  nlohmann::json body = {{"username", username}, {"password", password}, {"password2", password},
+                         {"mobile", mobile},     {"sms_code", code},     {"allow", true}};
   return Client().Post("/register/", body.dump(), "application/json");
 }
 
