@@ -69,7 +69,7 @@ class Reader {
 }  // namespace
 
 // version(1) type_len(1) type attempts(4) run_at(8) lease_until(8)
-// created_at(8) error_len(4) error payload(rest)
+// created_at(8) error_len(4) error payload_len(4) payload; nothing may follow
 std::string EncodeJob(const Job& job) {
   std::string r;
   r.push_back(kRecordVersion);
@@ -83,6 +83,7 @@ std::string EncodeJob(const Job& job) {
   std::string_view err = std::string_view(job.last_error).substr(0, 1024);
   PutU32(&r, static_cast<uint32_t>(err.size()));
   r.append(err);
+  PutU32(&r, static_cast<uint32_t>(job.payload.size()));
   r.append(job.payload);
   return r;
 }
@@ -92,14 +93,14 @@ Result<Job> DecodeJob(uint64_t id, std::string_view bytes) {
   Job job;
   job.id = id;
   uint8_t version = 0, type_len = 0;
-  uint32_t err_len = 0;
+  uint32_t err_len = 0, payload_len = 0;
   if (!in.U8(&version) || version != kRecordVersion || !in.U8(&type_len) ||
       !in.Bytes(type_len, &job.type) || !in.U32(&job.attempts) || !in.I64(&job.run_at_ms) ||
       !in.I64(&job.lease_until_ms) || !in.I64(&job.created_at_ms) || !in.U32(&err_len) ||
-      !in.Bytes(err_len, &job.last_error)) {
+      !in.Bytes(err_len, &job.last_error) || !in.U32(&payload_len) ||
+      !in.Bytes(payload_len, &job.payload) || !in.rest().empty()) {
     return Status::Internal("malformed job record " + std::to_string(id));
   }
-  job.payload.assign(in.rest());
   return job;
 }
 

@@ -93,6 +93,7 @@ class Cursor {
   ~Cursor();
 
   // Positions at the first key >= key (MDB_SET_RANGE). False at the end.
+  // key must not be empty (LMDB rejects empty keys); use First() instead.
   Result<bool> Seek(std::string_view key);
   Result<bool> First();
   Result<bool> Next();

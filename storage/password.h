@@ -24,7 +24,8 @@ struct PwhashCost {
   static PwhashCost Minimum();  // for tests only: weakest cost libsodium allows
 };
 
-// Hashes password with a fresh random salt. kInternal when out of memory.
+// Hashes password with a fresh random salt. kBusy (retry in 1 s) when the
+// memory for the hash cannot be had.
 Result<std::string> HashPassword(std::string_view password, const PwhashCost& cost);
 // True when password matches the stored hash. Constant-time in the password.
 bool VerifyPassword(std::string_view stored_hash, std::string_view password);

@@ -1,8 +1,8 @@
 // How a captcha picture is drawn.
 //
-// Font. Each glyph is a set of polylines (straight segments and elliptic arcs
-// cut into 15-degree segments) in a 10 x 14 box with y pointing down. The
-// table is built once, on first use, and never changes.
+// Font. Each glyph is a set of polylines (straight segments, and elliptic
+// arcs cut into pieces of at most 20 degrees) in a 10 x 14 box with y
+// pointing down. The table is built once, on first use, and never changes.
 //
 // Drawing, in three passes over kCaptchaWidth x kCaptchaHeight buffers:
 //  1. Source layer. Every glyph gets a random affine map (scale, x/y
@@ -12,7 +12,8 @@
 //     rasterised as a capsule of half-width hw: a pixel whose centre lies at
 //     distance d from the segment gets coverage clamp(hw + 0.5 - d, 0, 1) and
 //     the segment's ink, if that beats the coverage it already has. This is
-//     anti-aliasing by distance, and it touches only each segment's bounding box.
+//     anti-aliasing by distance, and it visits only each segment's bounding
+//     box. Glyph strokes are about 4 px wide, noise lines 1-2 px.
 //  2. Warp. Output pixel (x, y) samples the source layer at
 //     (x + dx(y), y + dy(x)), where dx and dy are sums of sine waves with
 //     random amplitude, period and phase; coverage is interpolated
@@ -36,6 +37,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "web/png.h"
@@ -47,7 +49,8 @@ constexpr float kPi = 3.14159265358979f;
 constexpr int kWidth = kCaptchaWidth;
 constexpr int kHeight = kCaptchaHeight;
 
-// Palette layout: [background][kInks x kInkLevels blends][kTints tints].
+// Palette layout: index 0 is the background, then kInkLevels blends of each
+// of kInks inks (InkIndex), then kTints light tints.
 constexpr int kInks = 4;
 constexpr int kInkLevels = 4;  // level kInkLevels is the pure ink
 constexpr int kTints = 2;
@@ -119,9 +122,10 @@ class GlyphBuilder {
   // at (cx, cy) with radii (rx, ry), from angle a0 to a1 in degrees. Angle 0
   // points to +x and 90 to +y (down), so a1 > a0 runs clockwise on screen.
   GlyphBuilder& Arc(float cx, float cy, float rx, float ry, float a0, float a1) {
-    const int steps = std::max(2, static_cast<int>(std::ceil(std::fabs(a1 - a0) / 15.0f)));
+    const int steps = std::max(2, static_cast<int>(std::ceil(std::fabs(a1 - a0) / 20.0f)));
     for (int i = 0; i <= steps; ++i) {
-      const float t = (a0 + (a1 - a0) * static_cast<float>(i) / steps) * kPi / 180.0f;
+      const float t =
+          (a0 + (a1 - a0) * static_cast<float>(i) / static_cast<float>(steps)) * kPi / 180.0f;
       current_.push_back({cx + rx * std::cos(t), cy + ry * std::sin(t)});
     }
     return *this;
@@ -221,7 +225,7 @@ const Glyph& GlyphFor(char c) {
 // The layer extends kPad pixels past every edge of the picture so that the
 // warp can sample it without bounds checks; pixel (x, y) of the picture is
 // element (y + kPad) * kStride + x + kPad.
-constexpr int kPad = 8;  // more than the largest warp displacement + 1
+constexpr int kPad = 8;  // > largest warp displacement (about 5) + 1
 constexpr int kStride = kWidth + 2 * kPad;
 constexpr int kRows = kHeight + 2 * kPad;
 
@@ -234,7 +238,6 @@ struct Layer {
 // a and b are in picture coordinates.
 void DrawSegment(Layer& layer, Point a, Point b, float hw, uint8_t ink) {
   const float reach = hw + 1.0f;
-  const float outer2 = (hw + 0.5f) * (hw + 0.5f);
   const int x0 = std::max(-kPad, static_cast<int>(std::floor(std::min(a.x, b.x) - reach)));
   const int x1 =
       std::min(kWidth + kPad - 1, static_cast<int>(std::ceil(std::max(a.x, b.x) + reach)));
@@ -255,7 +258,7 @@ void DrawSegment(Layer& layer, Point a, Point b, float hw, uint8_t ink) {
       const float dx = px - t * ux;
       const float dy = py - t * uy;
       const float d2 = dx * dx + dy * dy;
-      if (d2 >= outer2) continue;
+      if (d2 >= (hw + 0.5f) * (hw + 0.5f)) continue;
       const float cov = std::min(1.0f, hw + 0.5f - std::sqrt(d2));
       if (cov > coverage[x]) {
         coverage[x] = cov;
@@ -283,8 +286,8 @@ void DrawText(Layer& layer, std::string_view text, RandomSource& rng) {
     const Glyph& glyph = GlyphFor(text[i]);
     const float sx = scale * rng.Uniform(0.8f, 1.1f);
     const float sy = scale * rng.Uniform(0.9f, 1.05f);
-    const float shear = rng.Uniform(-0.3f, 0.3f);
-    const float angle = rng.Uniform(-0.38f, 0.38f);  // about +-22 degrees
+    const float shear = rng.Uniform(-0.22f, 0.22f);
+    const float angle = rng.Uniform(-0.3f, 0.3f);  // about +-17 degrees
     const float cos_a = std::cos(angle);
     const float sin_a = std::sin(angle);
     const float cx =
@@ -344,6 +347,8 @@ uint8_t InkIndex(int ink, int level) {
   return static_cast<uint8_t>(1 + ink * kInkLevels + level - 1);
 }
 
+// Returns the picture's palette indices: the layer bent by random sine waves,
+// its coverage quantised to ink levels (see the top).
 std::vector<uint8_t> Warp(const Layer& layer, RandomSource& rng) {
   std::array<float, kHeight> dx;
   std::array<float, kWidth> dy;
@@ -351,7 +356,8 @@ std::vector<uint8_t> Warp(const Layer& layer, RandomSource& rng) {
     const float amplitude = rng.Uniform(1.5f, 3.0f);
     const float period = rng.Uniform(28.0f, 60.0f);
     const float phase = rng.Uniform(0.0f, 2 * kPi);
-    for (int y = 0; y < kHeight; ++y) dx[y] = amplitude * std::sin(2 * kPi * y / period + phase);
+    for (int y = 0; y < kHeight; ++y)
+      dx[y] = amplitude * std::sin(2 * kPi * static_cast<float>(y) / period + phase);
   }
   {
     const float a1 = rng.Uniform(2.0f, 3.5f);
@@ -361,24 +367,27 @@ std::vector<uint8_t> Warp(const Layer& layer, RandomSource& rng) {
     const float p2 = rng.Uniform(18.0f, 35.0f);
     const float f2 = rng.Uniform(0.0f, 2 * kPi);
     for (int x = 0; x < kWidth; ++x) {
-      dy[x] = a1 * std::sin(2 * kPi * x / p1 + f1) + a2 * std::sin(2 * kPi * x / p2 + f2);
+      const float fx = static_cast<float>(x);
+      dy[x] = a1 * std::sin(2 * kPi * fx / p1 + f1) + a2 * std::sin(2 * kPi * fx / p2 + f2);
     }
   }
   std::vector<uint8_t> pixels(kWidth * kHeight, 0);
   for (int y = 0; y < kHeight; ++y) {
     for (int x = 0; x < kWidth; ++x) {
-      // Clamping keeps the four samples inside the padded layer.
+      // Clamping keeps the four samples inside the padded layer, and makes
+      // u + kPad and v + kPad positive so that truncation is floor.
       const float u = std::clamp(static_cast<float>(x) + dx[y], 1.0f - kPad, kWidth + kPad - 2.0f);
       const float v = std::clamp(static_cast<float>(y) + dy[x], 1.0f - kPad, kHeight + kPad - 2.0f);
-      const int x0 = static_cast<int>(std::floor(u));
-      const int y0 = static_cast<int>(std::floor(v));
-      const float fx = u - static_cast<float>(x0);
-      const float fy = v - static_cast<float>(y0);
-      const int i = (y0 + kPad) * kStride + x0 + kPad;
+      const int col = static_cast<int>(u + kPad);  // layer column of floor(u)
+      const int row = static_cast<int>(v + kPad);
+      const int i = row * kStride + col;
       const float c[4] = {layer.coverage[i], layer.coverage[i + 1], layer.coverage[i + kStride],
                           layer.coverage[i + kStride + 1]};
+      if (c[0] + c[1] + c[2] + c[3] == 0.0f) continue;  // most of the picture
       const uint8_t k[4] = {layer.ink[i], layer.ink[i + 1], layer.ink[i + kStride],
                             layer.ink[i + kStride + 1]};
+      const float fx = u + kPad - static_cast<float>(col);
+      const float fy = v + kPad - static_cast<float>(row);
       const float cov =
           (c[0] * (1 - fx) + c[1] * fx) * (1 - fy) + (c[2] * (1 - fx) + c[3] * fx) * fy;
       const int level = static_cast<int>(cov * kInkLevels + 0.5f);
@@ -390,6 +399,8 @@ std::vector<uint8_t> Warp(const Layer& layer, RandomSource& rng) {
   return pixels;
 }
 
+// Sets random single pixels (some doubled sideways) to dark inks, and others
+// to light tints, over glyphs and background alike.
 void Speckle(std::vector<uint8_t>& pixels, RandomSource& rng) {
   const int dark = 70 + rng.Below(40);
   for (int i = 0; i < dark; ++i) {
@@ -405,7 +416,8 @@ void Speckle(std::vector<uint8_t>& pixels, RandomSource& rng) {
   }
 }
 
-// Hue in [0, 1), saturation and value in [0, 1].
+// Converts hue (any real; only its fraction counts), saturation and value in
+// [0, 1] to RGB.
 std::array<uint8_t, 3> Hsv(float h, float s, float v) {
   h = (h - std::floor(h)) * 6.0f;
   const int sector = static_cast<int>(h) % 6;
@@ -413,33 +425,15 @@ std::array<uint8_t, 3> Hsv(float h, float s, float v) {
   const float p = v * (1 - s);
   const float q = v * (1 - s * f);
   const float t = v * (1 - s * (1 - f));
-  float r, g, b;
-  switch (sector) {
-    case 0:
-      r = v, g = t, b = p;
-      break;
-    case 1:
-      r = q, g = v, b = p;
-      break;
-    case 2:
-      r = p, g = v, b = t;
-      break;
-    case 3:
-      r = p, g = q, b = v;
-      break;
-    case 4:
-      r = t, g = p, b = v;
-      break;
-    default:
-      r = v, g = p, b = q;
-      break;
-  }
+  const float rgb[6][3] = {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}};
   auto byte = [](float c) {
     return static_cast<uint8_t>(std::clamp(c, 0.0f, 1.0f) * 255.0f + 0.5f);
   };
-  return {byte(r), byte(g), byte(b)};
+  return {byte(rgb[sector][0]), byte(rgb[sector][1]), byte(rgb[sector][2])};
 }
 
+// Returns kPaletteSize colours laid out as described at kInks. Ink hues are
+// spread around the colour wheel so that neighbouring glyphs usually differ.
 std::vector<std::array<uint8_t, 3>> RandomPalette(RandomSource& rng) {
   std::vector<std::array<uint8_t, 3>> palette(kPaletteSize);
   const auto background =

@@ -2,9 +2,11 @@
 //
 // The output is a complete PNG file: signature, IHDR (8-bit indexed colour,
 // no interlace), PLTE, one IDAT holding every scanline with filter type 0
-// ("None") compressed by zlib's compress2, and IEND. Every chunk carries its
-// CRC-32. No ancillary chunks are written (no tEXt, no time, no gamma), so the
-// bytes hold nothing but the pixels and the palette.
+// ("None") as one zlib stream, and IEND. Every chunk carries its CRC-32. The
+// zlib stream favours speed over size (level 1, window no larger than the
+// data): the pictures it is for are small and noisy. No ancillary chunks are
+// written (no tEXt, no time, no gamma), so the bytes hold nothing but the
+// pixels and the palette.
 //
 // Thread-safety: a pure function; safe to call from any thread.
 #pragma once

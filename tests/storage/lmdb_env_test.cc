@@ -1,0 +1,345 @@
+#include "storage/lmdb_env.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
+using regd::Status;
+using regd::storage::Cursor;
+using regd::storage::GetBigEndian64;
+using regd::storage::LmdbEnv;
+using regd::storage::PutBigEndian64;
+using regd::storage::Txn;
+using regd::testing::TempDir;
+
+namespace {
+
+std::string Be(uint64_t v) {
+  std::string s;
+  PutBigEndian64(&s, v);
+  return s;
+}
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<LmdbEnv> env;
+  MDB_dbi dbi = 0;
+  explicit Fixture(size_t map_size = size_t{1} << 30) {
+    LmdbEnv::Options o;
+    o.path = dir.Join("lmdb");
+    o.map_size = map_size;
+    auto e = LmdbEnv::Open(o);
+    REQUIRE(e.ok());
+    env = std::move(e).value();
+    auto d = env->OpenDb("test");
+    REQUIRE(d.ok());
+    dbi = *d;
+  }
+  Status Put(const std::string& key, const std::string& value) {
+    return env->Update([&](Txn& t) { return t.Put(dbi, key, value); });
+  }
+  std::optional<std::string> Get(const std::string& key) {
+    std::optional<std::string> out;
+    REQUIRE(env->View([&](Txn& t) {
+                 auto r = t.Get(dbi, key);
+                 if (!r.ok()) return r.status();
+                 if (r->has_value()) out = std::string(**r);
+                 return Status::Ok();
+               })
+                .ok());
+    return out;
+  }
+  // Every key in the database, in cursor order.
+  std::vector<std::string> Keys() {
+    std::vector<std::string> keys;
+    REQUIRE(env->View([&](Txn& t) -> Status {
+                 auto cur = Cursor::Open(t, dbi);
+                 if (!cur.ok()) return cur.status();
+                 auto more = cur->First();
+                 for (; more.ok() && *more; more = cur->Next()) keys.emplace_back(cur->key());
+                 return more.status();
+               })
+                .ok());
+    return keys;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("big-endian encoding writes the most significant byte first", "[lmdb_env]") {
+  CHECK(Be(0x0102030405060708ULL) == std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  CHECK(Be(0) == std::string(8, '\0'));
+  CHECK(Be(UINT64_MAX) == std::string(8, '\xff'));
+  std::string appended = "p";
+  PutBigEndian64(&appended, 1);
+  CHECK(appended == std::string("p\0\0\0\0\0\0\0\x01", 9));
+}
+
+TEST_CASE("big-endian encoding round-trips", "[lmdb_env]") {
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{255}, uint64_t{256},
+                     uint64_t{1'790'000'000'000}, uint64_t{1} << 63, UINT64_MAX}) {
+    CHECK(GetBigEndian64(Be(v)) == v);
+  }
+  // Only the first 8 bytes are read.
+  CHECK(GetBigEndian64(Be(42) + "trailing") == 42);
+}
+
+TEST_CASE("big-endian byte order equals numeric order", "[lmdb_env]") {
+  const std::vector<uint64_t> sorted = {0,
+                                        1,
+                                        127,
+                                        128,
+                                        255,
+                                        256,
+                                        65535,
+                                        65536,
+                                        uint64_t{1} << 32,
+                                        1'790'000'000'000,
+                                        uint64_t{1} << 63,
+                                        UINT64_MAX};
+  for (size_t i = 0; i + 1 < sorted.size(); ++i) {
+    INFO(sorted[i] << " < " << sorted[i + 1]);
+    CHECK(Be(sorted[i]) < Be(sorted[i + 1]));
+  }
+}
+
+TEST_CASE("lmdb iterates big-endian keys in numeric order", "[lmdb_env]") {
+  Fixture f;
+  const std::vector<uint64_t> values = {65536, 1, 255, UINT64_MAX, 256, 0, 1'790'000'000'000};
+  for (uint64_t v : values) REQUIRE(f.Put(Be(v), "").ok());
+  std::vector<uint64_t> seen;
+  for (const std::string& k : f.Keys()) seen.push_back(GetBigEndian64(k));
+  std::vector<uint64_t> expected = values;
+  std::sort(expected.begin(), expected.end());
+  CHECK(seen == expected);
+}
+
+TEST_CASE("a committed write is visible to later transactions", "[lmdb_env]") {
+  Fixture f;
+  REQUIRE(f.Put("k", "v").ok());
+  CHECK(f.Get("k") == std::optional<std::string>("v"));
+}
+
+TEST_CASE("a write transaction destroyed without commit leaves no trace", "[lmdb_env]") {
+  Fixture f;
+  {
+    auto txn = f.env->BeginWrite();
+    REQUIRE(txn.ok());
+    REQUIRE(txn->Put(f.dbi, "k", "v").ok());
+    // Visible inside the transaction itself.
+    auto inside = txn->Get(f.dbi, "k");
+    REQUIRE(inside.ok());
+    CHECK(inside->has_value());
+  }  // destroyed: aborted
+  CHECK_FALSE(f.Get("k").has_value());
+  // The write lock was released: another write can begin and commit.
+  CHECK(f.Put("k2", "v2").ok());
+  CHECK(f.Get("k2") == std::optional<std::string>("v2"));
+}
+
+TEST_CASE("update aborts when its function fails", "[lmdb_env]") {
+  Fixture f;
+  Status s = f.env->Update([&](Txn& t) {
+    REQUIRE(t.Put(f.dbi, "k", "v").ok());
+    return Status::Invalid("changed my mind");
+  });
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_FALSE(f.Get("k").has_value());
+}
+
+TEST_CASE("moving a transaction transfers ownership; assigning over one aborts it", "[lmdb_env]") {
+  Fixture f;
+  {
+    auto first = f.env->BeginWrite();
+    REQUIRE(first.ok());
+    Txn moved = std::move(*first);
+    CHECK(first->get() == nullptr);
+    REQUIRE(moved.Put(f.dbi, "moved", "1").ok());
+    REQUIRE(moved.Commit().ok());
+    CHECK(moved.get() == nullptr);
+  }
+  CHECK(f.Get("moved").has_value());
+  {
+    auto w = f.env->BeginWrite();
+    REQUIRE(w.ok());
+    Txn t = std::move(*w);
+    REQUIRE(t.Put(f.dbi, "dropped", "1").ok());
+    auto r = f.env->BeginRead();  // MDB_NOTLS: a reader may coexist with the writer
+    REQUIRE(r.ok());
+    t = std::move(*r);  // aborts the write
+  }
+  CHECK_FALSE(f.Get("dropped").has_value());
+}
+
+TEST_CASE("deleting a missing key is not an error", "[lmdb_env]") {
+  Fixture f;
+  REQUIRE(f.Put("k", "v").ok());
+  CHECK(f.env->Update([&](Txn& t) { return t.Del(f.dbi, "k"); }).ok());
+  CHECK(f.env->Update([&](Txn& t) { return t.Del(f.dbi, "never"); }).ok());
+  CHECK_FALSE(f.Get("k").has_value());
+}
+
+TEST_CASE("a full map gives kBusy and the environment stays usable", "[lmdb_env]") {
+  Fixture f(64 * 1024);
+  REQUIRE(f.Put("kept", "before the map filled").ok());
+  const std::string value(2000, 'x');
+  Status last;
+  int committed = 0;
+  for (int i = 0; i < 1000 && last.ok(); ++i) {
+    last = f.Put(Be(static_cast<uint64_t>(i)), value);
+    if (last.ok()) ++committed;
+  }
+  INFO(last.ToString());
+  REQUIRE_FALSE(last.ok());
+  CHECK(last.code() == Status::Code::kBusy);
+  CHECK(committed > 0);
+  CHECK(last.retry_after_s() > 0);
+  // The failed transaction was aborted: earlier data is intact, reads work, and
+  // a new write transaction can begin (the write lock was released).
+  CHECK(f.Get("kept") == std::optional<std::string>("before the map filled"));
+  CHECK(f.Keys().size() == static_cast<size_t>(committed) + 1);
+  CHECK(f.env->Update([&](Txn& t) { return t.Del(f.dbi, "kept"); }).ok());
+  CHECK_FALSE(f.Get("kept").has_value());
+}
+
+TEST_CASE("a full map inside one large transaction gives kBusy on put", "[lmdb_env]") {
+  Fixture f(64 * 1024);
+  const std::string value(2000, 'y');
+  Status s = f.env->Update([&](Txn& t) -> Status {
+    for (int i = 0; i < 1000; ++i) {
+      Status p = t.Put(f.dbi, Be(static_cast<uint64_t>(i)), value);
+      if (!p.ok()) return p;
+    }
+    return Status::Ok();
+  });
+  CHECK(s.code() == Status::Code::kBusy);
+  CHECK(f.Keys().empty());
+  CHECK(f.Put("after", "small").ok());
+}
+
+TEST_CASE("cursor seek finds the first key at or after the target", "[lmdb_env]") {
+  Fixture f;
+  for (const char* k : {"b", "d", "f"}) REQUIRE(f.Put(k, std::string("v") + k).ok());
+  REQUIRE(f.env
+              ->View([&](Txn& t) -> Status {
+                auto cur = Cursor::Open(t, f.dbi);
+                REQUIRE(cur.ok());
+
+                auto at = cur->Seek("d");  // exact
+                REQUIRE(at.ok());
+                CHECK(*at);
+                CHECK(cur->key() == "d");
+                CHECK(cur->value() == "vd");
+
+                at = cur->Seek("c");  // between keys
+                REQUIRE(at.ok());
+                CHECK(*at);
+                CHECK(cur->key() == "d");
+
+                at = cur->Seek("a");  // before all
+                REQUIRE(at.ok());
+                CHECK(*at);
+                CHECK(cur->key() == "b");
+
+                at = cur->Next();
+                REQUIRE(at.ok());
+                CHECK(*at);
+                CHECK(cur->key() == "d");
+                at = cur->Next();
+                REQUIRE(at.ok());
+                CHECK(*at);
+                CHECK(cur->key() == "f");
+                at = cur->Next();  // past the end
+                REQUIRE(at.ok());
+                CHECK_FALSE(*at);
+
+                at = cur->Seek("g");  // after all
+                REQUIRE(at.ok());
+                CHECK_FALSE(*at);
+                return Status::Ok();
+              })
+              .ok());
+}
+
+TEST_CASE("cursor seek on a big-endian time index finds the first due entry", "[lmdb_env]") {
+  Fixture f;
+  // Keys as in the due index: time (8 BE) ‖ id (8 BE).
+  auto key = [](uint64_t ms, uint64_t id) { return Be(ms) + Be(id); };
+  REQUIRE(f.Put(key(2000, 1), "").ok());
+  REQUIRE(f.Put(key(1000, 7), "").ok());
+  REQUIRE(f.Put(key(1000, 3), "").ok());
+  REQUIRE(f.Put(key(256, 9), "").ok());
+  std::vector<std::pair<uint64_t, uint64_t>> seen;
+  REQUIRE(f.env
+              ->View([&](Txn& t) -> Status {
+                auto cur = Cursor::Open(t, f.dbi);
+                REQUIRE(cur.ok());
+                auto more = cur->Seek(Be(300));
+                for (; more.ok() && *more; more = cur->Next()) {
+                  seen.emplace_back(GetBigEndian64(cur->key()),
+                                    GetBigEndian64(cur->key().substr(8)));
+                }
+                return more.status();
+              })
+              .ok());
+  CHECK(seen == std::vector<std::pair<uint64_t, uint64_t>>{{1000, 3}, {1000, 7}, {2000, 1}});
+}
+
+TEST_CASE("cursor first on an empty database reports the end", "[lmdb_env]") {
+  Fixture f;
+  CHECK(f.Keys().empty());
+  REQUIRE(f.env
+              ->View([&](Txn& t) -> Status {
+                auto cur = Cursor::Open(t, f.dbi);
+                REQUIRE(cur.ok());
+                auto at = cur->Seek("a");
+                REQUIRE(at.ok());
+                CHECK_FALSE(*at);
+                return Status::Ok();
+              })
+              .ok());
+}
+
+TEST_CASE("cursor delete removes the current entry only", "[lmdb_env]") {
+  Fixture f;
+  for (const char* k : {"a", "b", "c"}) REQUIRE(f.Put(k, "v").ok());
+  REQUIRE(f.env
+              ->Update([&](Txn& t) -> Status {
+                auto cur = Cursor::Open(t, f.dbi);
+                REQUIRE(cur.ok());
+                auto at = cur->Seek("b");
+                REQUIRE(at.ok());
+                REQUIRE(*at);
+                return cur->DeleteCurrent();
+              })
+              .ok());
+  CHECK(f.Keys() == std::vector<std::string>{"a", "c"});
+}
+
+TEST_CASE("data committed before closing the environment is there after reopening", "[lmdb_env]") {
+  TempDir dir;
+  {
+    auto env = LmdbEnv::Open({dir.Join("lmdb")});
+    REQUIRE(env.ok());
+    auto dbi = (*env)->OpenDb("test");
+    REQUIRE(dbi.ok());
+    REQUIRE((*env)->Update([&](Txn& t) { return t.Put(*dbi, "k", "v"); }).ok());
+  }
+  auto env = LmdbEnv::Open({dir.Join("lmdb")});
+  REQUIRE(env.ok());
+  auto dbi = (*env)->OpenDb("test");
+  REQUIRE(dbi.ok());
+  std::optional<std::string> v;
+  REQUIRE((*env)
+              ->View([&](Txn& t) -> Status {
+                auto r = t.Get(*dbi, "k");
+                if (r.ok() && r->has_value()) v = std::string(**r);
+                return r.status();
+              })
+              .ok());
+  CHECK(v == std::optional<std::string>("v"));
+}

@@ -1,0 +1,279 @@
+#include "storage/user_store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
+using regd::Status;
+using regd::storage::User;
+using regd::storage::UserStore;
+using regd::testing::TempDir;
+
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+
+std::unique_ptr<UserStore> OpenStore(const std::string& path) {
+  auto s = UserStore::Open(path);
+  INFO(s.status().ToString());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+// Runs a one-row, one-column query with sqlite3 directly (not through regd).
+std::string QueryText(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const unsigned char* t = sqlite3_column_text(st, 0);
+  std::string out = t ? reinterpret_cast<const char*>(t) : "";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+struct Fixture {
+  TempDir dir;
+  std::string path = dir.Join("users.sqlite3");
+  std::unique_ptr<UserStore> store = OpenStore(path);
+
+  int64_t Create(const std::string& username, const std::string& mobile,
+                 const std::string& hash = "$argon2id$fake") {
+    auto id = store->Create(username, mobile, hash, kNow);
+    INFO(id.status().ToString());
+    REQUIRE(id.ok());
+    return *id;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a created user is found by username, mobile and id", "[user_store]") {
+  Fixture f;
+  int64_t id = f.Create("alice", "13800138000", "$argon2id$hash-of-alice");
+  CHECK(id > 0);
+
+  auto by_name = f.store->FindByUsername("alice");
+  REQUIRE(by_name.ok());
+  REQUIRE(by_name->has_value());
+  const User& u = **by_name;
+  CHECK(u.id == id);
+  CHECK(u.username == "alice");
+  CHECK(u.mobile == "13800138000");
+  CHECK(u.password_hash == "$argon2id$hash-of-alice");
+  CHECK(u.created_at_ms == kNow);
+
+  auto by_mobile = f.store->FindByMobile("13800138000");
+  REQUIRE(by_mobile.ok());
+  REQUIRE(by_mobile->has_value());
+  CHECK((*by_mobile)->id == id);
+  CHECK((*by_mobile)->username == "alice");
+
+  auto by_id = f.store->FindById(id);
+  REQUIRE(by_id.ok());
+  REQUIRE(by_id->has_value());
+  CHECK((*by_id)->username == "alice");
+  CHECK((*by_id)->mobile == "13800138000");
+}
+
+TEST_CASE("lookups of users that do not exist return nothing", "[user_store]") {
+  Fixture f;
+  f.Create("alice", "13800138000");
+  auto by_name = f.store->FindByUsername("bob");
+  REQUIRE(by_name.ok());
+  CHECK_FALSE(by_name->has_value());
+  auto by_mobile = f.store->FindByMobile("13900139000");
+  REQUIRE(by_mobile.ok());
+  CHECK_FALSE(by_mobile->has_value());
+  auto by_id = f.store->FindById(9999);
+  REQUIRE(by_id.ok());
+  CHECK_FALSE(by_id->has_value());
+}
+
+TEST_CASE("exists and count reflect the created users", "[user_store]") {
+  Fixture f;
+  auto n = f.store->CountUsers();
+  REQUIRE(n.ok());
+  CHECK(*n == 0);
+  f.Create("alice", "13800138000");
+  f.Create("bob", "13900139000");
+  n = f.store->CountUsers();
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+  auto e = f.store->UsernameExists("bob");
+  REQUIRE(e.ok());
+  CHECK(*e);
+  e = f.store->UsernameExists("carol");
+  REQUIRE(e.ok());
+  CHECK_FALSE(*e);
+  e = f.store->MobileExists("13800138000");
+  REQUIRE(e.ok());
+  CHECK(*e);
+  e = f.store->MobileExists("13700137000");
+  REQUIRE(e.ok());
+  CHECK_FALSE(*e);
+  CHECK(f.store->Ping().ok());
+}
+
+TEST_CASE("each user gets a distinct id", "[user_store]") {
+  Fixture f;
+  int64_t a = f.Create("alice", "13800138000");
+  int64_t b = f.Create("bob", "13900139000");
+  CHECK(a != b);
+}
+
+TEST_CASE("a duplicate username is a conflict", "[user_store]") {
+  Fixture f;
+  f.Create("alice", "13800138000");
+  auto dup = f.store->Create("alice", "13900139000", "h", kNow);
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.status().code() == Status::Code::kConflict);
+  CHECK(dup.status().message() == "username already registered");
+  // The store is still usable after the failed insert.
+  f.Create("bob", "13900139000");
+  auto n = f.store->CountUsers();
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+}
+
+TEST_CASE("a duplicate mobile is a conflict", "[user_store]") {
+  Fixture f;
+  f.Create("alice", "13800138000");
+  auto dup = f.store->Create("bob", "13800138000", "h", kNow);
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.status().code() == Status::Code::kConflict);
+  CHECK(dup.status().message() == "mobile already registered");
+  auto bob = f.store->FindByUsername("bob");
+  REQUIRE(bob.ok());
+  CHECK_FALSE(bob->has_value());
+}
+
+TEST_CASE("usernames are case-sensitive", "[user_store]") {
+  Fixture f;
+  int64_t lower = f.Create("alice", "13800138000");
+  int64_t upper = f.Create("Alice", "13900139000");
+  CHECK(lower != upper);
+  auto a = f.store->FindByUsername("Alice");
+  REQUIRE(a.ok());
+  REQUIRE(a->has_value());
+  CHECK((*a)->id == upper);
+  auto none = f.store->FindByUsername("ALICE");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  auto e = f.store->UsernameExists("ALICE");
+  REQUIRE(e.ok());
+  CHECK_FALSE(*e);
+}
+
+TEST_CASE("the schema version is 1 in PRAGMA user_version", "[user_store]") {
+  Fixture f;
+  CHECK(UserStore::kSchemaVersion == 1);
+  CHECK(QueryText(f.path, "PRAGMA user_version") == "1");
+}
+
+TEST_CASE("the users database is in WAL mode", "[user_store]") {
+  Fixture f;
+  CHECK(QueryText(f.path, "PRAGMA journal_mode") == "wal");
+}
+
+TEST_CASE("reopening the store keeps its users and schema version", "[user_store]") {
+  TempDir dir;
+  std::string path = dir.Join("users.sqlite3");
+  int64_t id = 0;
+  {
+    auto store = OpenStore(path);
+    auto r = store->Create("alice", "13800138000", "$argon2id$h", kNow);
+    REQUIRE(r.ok());
+    id = *r;
+  }
+  auto store = OpenStore(path);
+  auto u = store->FindByUsername("alice");
+  REQUIRE(u.ok());
+  REQUIRE(u->has_value());
+  CHECK((*u)->id == id);
+  CHECK((*u)->mobile == "13800138000");
+  CHECK((*u)->password_hash == "$argon2id$h");
+  CHECK((*u)->created_at_ms == kNow);
+  // Uniqueness still holds across the reopen.
+  auto dup = store->Create("alice", "13900139000", "h", kNow);
+  CHECK(dup.status().code() == Status::Code::kConflict);
+  store.reset();
+  CHECK(QueryText(path, "PRAGMA user_version") == "1");
+}
+
+TEST_CASE("a database from a newer regd is refused", "[user_store]") {
+  TempDir dir;
+  std::string path = dir.Join("users.sqlite3");
+  { OpenStore(path); }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA user_version=2", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto store = UserStore::Open(path);
+  CHECK_FALSE(store.ok());
+}
+
+namespace {
+
+// Two threads call create(username, <own mobile>) at the same moment; returns
+// how many succeeded and checks the loser got the username conflict.
+int Race(UserStore* a, UserStore* b, const std::string& username, int round) {
+  std::atomic<int> ready{0};
+  std::atomic<int> ok{0};
+  std::atomic<int> conflicts{0};
+  auto run = [&](UserStore* store, const std::string& mobile) {
+    ++ready;
+    while (ready.load() < 2) {
+    }
+    auto r = store->Create(username, mobile, "h", kNow);
+    if (r.ok()) {
+      ++ok;
+    } else if (r.status().code() == Status::Code::kConflict &&
+               r.status().message() == "username already registered") {
+      ++conflicts;
+    }
+  };
+  std::thread t1(run, a, "138" + std::to_string(10000000 + round * 2));
+  std::thread t2(run, b, "138" + std::to_string(10000000 + round * 2 + 1));
+  t1.join();
+  t2.join();
+  CHECK(conflicts.load() == 2 - ok.load());
+  return ok.load();
+}
+
+}  // namespace
+
+TEST_CASE("of two threads creating the same username exactly one succeeds", "[user_store]") {
+  Fixture f;
+  for (int round = 0; round < 10; ++round) {
+    std::string name = "racer" + std::to_string(round);
+    INFO(name);
+    CHECK(Race(f.store.get(), f.store.get(), name, round) == 1);
+  }
+  auto n = f.store->CountUsers();
+  REQUIRE(n.ok());
+  CHECK(*n == 10);
+}
+
+TEST_CASE("of two connections creating the same username exactly one succeeds", "[user_store]") {
+  // Two stores on one file: uniqueness is enforced by the database, not by
+  // the store's mutex.
+  Fixture f;
+  auto other = OpenStore(f.path);
+  for (int round = 0; round < 10; ++round) {
+    std::string name = "racer" + std::to_string(round);
+    INFO(name);
+    CHECK(Race(f.store.get(), other.get(), name, round) == 1);
+  }
+  auto n = f.store->CountUsers();
+  REQUIRE(n.ok());
+  CHECK(*n == 10);
+}
