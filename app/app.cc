@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "queue/sms_job.h"
@@ -94,7 +95,12 @@ Status App::Init() {
 void App::Shutdown() {
   if (http_) http_->Stop();
   if (http_thread_.joinable()) http_thread_.join();
-  if (consumers_) consumers_->Stop();
+  if (consumers_ && !consumers_->Stop(std::chrono::seconds(10))) {
+    // A send outlived the bound. Its job stays leased on disk and is sent
+    // again at the next start; end now rather than hang.
+    LogWarn("a send was still running 10 s after the stop signal; exiting now");
+    std::_Exit(0);
+  }
   if (sweeper_) sweeper_->Stop();
 }
 

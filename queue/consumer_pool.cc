@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "storage/log.h"
 
@@ -11,23 +12,54 @@ namespace regd::queue {
 ConsumerPool::ConsumerPool(JobQueue* queue, const Clock* clock, Options options)
     : queue_(queue), clock_(clock), options_(options) {}
 
-ConsumerPool::~ConsumerPool() { Stop(); }
+void ConsumerStats::RecordLatency(int64_t us) {
+  size_t i = 0;
+  while (i + 1 < kBuckets && us > kLatencyBucketsMs[i] * 1000) ++i;
+  ++latency_buckets[i];
+  latency_sum_us += static_cast<uint64_t>(us);
+}
+
+ConsumerPool::~ConsumerPool() {
+  if (!Stop()) {
+    // A handler outlived the bound; it uses this pool, so the process cannot
+    // go on safely. Its job stays leased on disk and is redelivered at start.
+    LogError("queue: a send is still running at shutdown; exiting now");
+    std::_Exit(0);
+  }
+}
 
 void ConsumerPool::Register(const std::string& type, JobHandler handler) {
   handlers_[type] = std::move(handler);
 }
 
 void ConsumerPool::Start() {
-  for (int i = 0; i < std::max(1, options_.workers); ++i) threads_.emplace_back([this] { Run(); });
+  int n = std::max(1, options_.workers);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ += n;
+  }
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      Run();
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_;
+      exited_cv_.notify_all();
+    });
+  }
 }
 
-void ConsumerPool::Stop() {
+bool ConsumerPool::Stop(std::chrono::milliseconds bound) {
   stopping_ = true;
   queue_->NotifyEnqueued();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!exited_cv_.wait_for(lock, bound, [this] { return running_ == 0; })) return false;
+  }
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  return true;
 }
 
 int64_t ConsumerPool::BackoffMs(const Options& o, uint32_t attempts) {
@@ -48,11 +80,16 @@ void ConsumerPool::Run() {
     if (job->has_value()) {
       const Job& j = **job;
       auto it = handlers_.find(j.type);
+      auto started = std::chrono::steady_clock::now();
       HandlerResult result = it == handlers_.end()
                                  ? HandlerResult{HandlerResult::Kind::kPermanent,
                                                  "no handler for job type '" + j.type + "'"}
                                  : it->second(j);
-      Finish(j, result);
+      int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - started)
+                       .count();
+      stats_.RecordLatency(us);
+      Finish(j, result, us);
       continue;
     }
     // Nothing due: sleep until the next due time or a wake-up.
@@ -67,32 +104,34 @@ void ConsumerPool::Run() {
   }
 }
 
-void ConsumerPool::Finish(const Job& job, const HandlerResult& r) {
+void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
+  const auto id = static_cast<unsigned long long>(job.id);
+  const double ms = us / 1000.0;
   Status s;
   switch (r.kind) {
     case HandlerResult::Kind::kDone:
       s = queue_->Ack(job.id);
       if (s.ok()) ++stats_.done;
+      LogInfo("job %llu %s attempt %u: done in %.1f ms", id, job.type.c_str(), job.attempts, ms);
       break;
     case HandlerResult::Kind::kExpired:
-      LogWarn("queue: job %llu (%s) expired: %s", static_cast<unsigned long long>(job.id),
-              job.type.c_str(), r.error.c_str());
       s = queue_->Bury(job, "expired: " + r.error);
       if (s.ok()) ++stats_.expired;
+      LogWarn("job %llu %s attempt %u: expired, not run: %s", id, job.type.c_str(), job.attempts,
+              r.error.c_str());
       break;
     case HandlerResult::Kind::kPermanent:
-      LogError("queue: job %llu (%s) failed permanently: %s",
-               static_cast<unsigned long long>(job.id), job.type.c_str(), r.error.c_str());
       s = queue_->Bury(job, r.error);
       if (s.ok()) ++stats_.dead;
+      LogError("job %llu %s attempt %u: failed permanently in %.1f ms, dead: %s", id,
+               job.type.c_str(), job.attempts, ms, r.error.c_str());
       break;
     case HandlerResult::Kind::kRetry: {
       if (job.attempts >= options_.max_attempts) {
-        LogError("queue: job %llu (%s) failed %u times, giving up: %s",
-                 static_cast<unsigned long long>(job.id), job.type.c_str(), job.attempts,
-                 r.error.c_str());
         s = queue_->Bury(job, r.error);
         if (s.ok()) ++stats_.dead;
+        LogError("job %llu %s attempt %u: failed in %.1f ms, no attempts left, dead: %s", id,
+                 job.type.c_str(), job.attempts, ms, r.error.c_str());
         break;
       }
       int64_t delay = r.retry_after_ms >= 0 ? r.retry_after_ms : BackoffMs(options_, job.attempts);
@@ -100,17 +139,15 @@ void ConsumerPool::Finish(const Job& job, const HandlerResult& r) {
         int64_t span = delay / 5;
         if (span > 0) delay += static_cast<int64_t>(randombytes_uniform(2 * span + 1)) - span;
       }
-      LogWarn("queue: job %llu (%s) attempt %u failed, retry in %lld ms: %s",
-              static_cast<unsigned long long>(job.id), job.type.c_str(), job.attempts,
-              static_cast<long long>(delay), r.error.c_str());
       s = queue_->Retry(job, clock_->NowMs() + delay, r.error);
       if (s.ok()) ++stats_.retried;
+      LogWarn("job %llu %s attempt %u: failed in %.1f ms, retry in %lld ms: %s", id,
+              job.type.c_str(), job.attempts, ms, static_cast<long long>(delay), r.error.c_str());
       break;
     }
   }
   if (!s.ok()) {
-    LogError("queue: cannot record the outcome of job %llu: %s",
-             static_cast<unsigned long long>(job.id), s.ToString().c_str());
+    LogError("job %llu: cannot record its outcome: %s", id, s.ToString().c_str());
   }
 }
 

@@ -11,19 +11,27 @@
 // Backoff: base * 2^(attempts-1), capped at max, with ±20% jitter; a
 // handler may name its own delay (a provider's Retry-After).
 //
-// Shutdown (Stop): no new job is leased; handlers already running finish
-// (sends have their own timeouts), then the threads are joined. A job whose
-// handler did not finish stays leased on disk and is due again at the next
-// start (JobQueue::Open), so nothing is lost.
+// Shutdown (Stop): no new job is leased; handlers already running may finish
+// within a bound (default 10 s), then the threads are joined. If a handler
+// is still running at the bound, Stop returns false and leaves its thread
+// alone: the caller must end the process (main does _exit(0)). Its job
+// stays leased on disk and is due again at the next start (JobQueue::Open),
+// so nothing is lost either way.
+//
+// Every outcome is logged as one line: job id, type, attempt, outcome,
+// duration.
 //
 // Ownership: owns its threads; the destructor stops them. The JobQueue must
 // outlive the pool. Thread-safety: Register before Start; stats are atomics.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,8 +52,16 @@ using JobHandler = std::function<HandlerResult(const Job&)>;
 struct ConsumerStats {
   std::atomic<uint64_t> done{0};
   std::atomic<uint64_t> retried{0};
-  std::atomic<uint64_t> dead{0};
-  std::atomic<uint64_t> expired{0};
+  std::atomic<uint64_t> dead{0};     // failed permanently or too often
+  std::atomic<uint64_t> expired{0};  // deadline passed before it could run
+  // Handler durations (send latency): bucket i counts runs of at most
+  // kLatencyBucketsMs[i] ms; the last bucket is +Inf.
+  static constexpr int64_t kLatencyBucketsMs[] = {1,   5,   10,   25,   50,   100,
+                                                  250, 500, 1000, 2500, 10000};
+  static constexpr size_t kBuckets = sizeof(kLatencyBucketsMs) / sizeof(kLatencyBucketsMs[0]) + 1;
+  std::atomic<uint64_t> latency_buckets[kBuckets] = {};
+  std::atomic<uint64_t> latency_sum_us{0};
+  void RecordLatency(int64_t us);
 };
 
 class ConsumerPool {
@@ -65,7 +81,9 @@ class ConsumerPool {
 
   void Register(const std::string& type, JobHandler handler);
   void Start();
-  void Stop();
+  // Stops leasing and waits up to bound for running handlers. True when every
+  // thread was joined; false when a handler was still running at the bound.
+  bool Stop(std::chrono::milliseconds bound = std::chrono::seconds(10));
 
   const ConsumerStats& stats() const { return stats_; }
   // The delay before attempt `attempts + 1`, without jitter.
@@ -73,7 +91,7 @@ class ConsumerPool {
 
  private:
   void Run();
-  void Finish(const Job& job, const HandlerResult& result);
+  void Finish(const Job& job, const HandlerResult& result, int64_t duration_us);
 
   JobQueue* const queue_;
   const Clock* const clock_;
@@ -81,6 +99,9 @@ class ConsumerPool {
   std::map<std::string, JobHandler> handlers_;  // written only before Start
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable exited_cv_;
+  int running_ = 0;  // threads not yet returned from Run; guarded by mu_
   ConsumerStats stats_;
 };
 

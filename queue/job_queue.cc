@@ -1,5 +1,6 @@
 #include "queue/job_queue.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace regd::queue {
@@ -69,7 +70,8 @@ class Reader {
 }  // namespace
 
 // version(1) type_len(1) type attempts(4) run_at(8) lease_until(8)
-// created_at(8) error_len(4) error payload_len(4) payload; nothing may follow
+// created_at(8) error_len(4) error dedup_len(4) dedup payload_len(4) payload;
+// nothing may follow
 std::string EncodeJob(const Job& job) {
   std::string r;
   r.push_back(kRecordVersion);
@@ -83,6 +85,8 @@ std::string EncodeJob(const Job& job) {
   std::string_view err = std::string_view(job.last_error).substr(0, 1024);
   PutU32(&r, static_cast<uint32_t>(err.size()));
   r.append(err);
+  PutU32(&r, static_cast<uint32_t>(job.dedup_key.size()));
+  r.append(job.dedup_key);
   PutU32(&r, static_cast<uint32_t>(job.payload.size()));
   r.append(job.payload);
   return r;
@@ -93,27 +97,50 @@ Result<Job> DecodeJob(uint64_t id, std::string_view bytes) {
   Job job;
   job.id = id;
   uint8_t version = 0, type_len = 0;
-  uint32_t err_len = 0, payload_len = 0;
+  uint32_t err_len = 0, dedup_len = 0, payload_len = 0;
   if (!in.U8(&version) || version != kRecordVersion || !in.U8(&type_len) ||
       !in.Bytes(type_len, &job.type) || !in.U32(&job.attempts) || !in.I64(&job.run_at_ms) ||
       !in.I64(&job.lease_until_ms) || !in.I64(&job.created_at_ms) || !in.U32(&err_len) ||
-      !in.Bytes(err_len, &job.last_error) || !in.U32(&payload_len) ||
+      !in.Bytes(err_len, &job.last_error) || !in.U32(&dedup_len) ||
+      !in.Bytes(dedup_len, &job.dedup_key) || !in.U32(&payload_len) ||
       !in.Bytes(payload_len, &job.payload) || !in.rest().empty()) {
     return Status::Internal("malformed job record " + std::to_string(id));
   }
   return job;
 }
 
+const char* JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kReady:
+      return "ready";
+    case JobState::kDelayed:
+      return "delayed";
+    case JobState::kLeased:
+      return "leased";
+    case JobState::kDead:
+    default:
+      return "dead";
+  }
+}
+
 Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock) {
+  return Open(env, clock, Options());
+}
+
+Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock,
+                                                 Options options) {
   std::unique_ptr<JobQueue> q(new JobQueue(env, clock));
   for (auto [dbi, name] : {std::pair{&q->jobs_, "jobs"}, std::pair{&q->due_, "jobs_due"},
-                           std::pair{&q->dead_, "jobs_dead"}, std::pair{&q->meta_, "jobs_meta"}}) {
+                           std::pair{&q->dead_, "jobs_dead"}, std::pair{&q->meta_, "jobs_meta"},
+                           std::pair{&q->dedup_, "jobs_dedup"}}) {
     auto r = env->OpenDb(name);
     if (!r.ok()) return r.status();
     *dbi = *r;
   }
-  Status s = q->Recover();
-  if (!s.ok()) return s;
+  if (options.recover_leases) {
+    Status s = q->Recover();
+    if (!s.ok()) return s;
+  }
   return q;
 }
 
@@ -151,7 +178,34 @@ Status JobQueue::MoveDue(Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms) 
 }
 
 Result<uint64_t> JobQueue::Enqueue(Txn& txn, std::string_view type, std::string_view payload,
-                                   int64_t run_at_ms) {
+                                   int64_t run_at_ms, const EnqueueOptions& options,
+                                   bool* duplicate) {
+  if (duplicate) *duplicate = false;
+  if (!options.dedup_key.empty()) {
+    auto pending = txn.Get(dedup_, options.dedup_key);
+    if (!pending.ok()) return pending.status();
+    if (pending->has_value() && (*pending)->size() == 8) {
+      uint64_t pid = GetBigEndian64(**pending);
+      auto raw = txn.Get(jobs_, IdKey(pid));
+      if (!raw.ok()) return raw.status();
+      auto job = raw->has_value() ? DecodeJob(pid, **raw) : Result<Job>(Status::NotFound(""));
+      if (job.ok() && !options.replace_pending) {
+        if (duplicate) *duplicate = true;
+        return pid;
+      }
+      if (job.ok() && job->lease_until_ms == 0) {  // replace the waiting job's payload
+        Status s = MoveDue(txn, pid, job->run_at_ms, run_at_ms);
+        if (!s.ok()) return s;
+        job->payload = std::string(payload);
+        job->run_at_ms = run_at_ms;
+        s = txn.Put(jobs_, IdKey(pid), EncodeJob(*job));
+        if (!s.ok()) return s;
+        if (duplicate) *duplicate = true;
+        return pid;
+      }
+      // The pending job is being sent right now (or is gone): add a new one.
+    }
+  }
   auto next = txn.Get(meta_, kNextIdKey);
   if (!next.ok()) return next.status();
   uint64_t id = (next->has_value() && (*next)->size() == 8) ? GetBigEndian64(**next) : 1;
@@ -163,9 +217,10 @@ Result<uint64_t> JobQueue::Enqueue(Txn& txn, std::string_view type, std::string_
   job.payload = std::string(payload);
   job.run_at_ms = run_at_ms;
   job.created_at_ms = clock_->NowMs();
+  job.dedup_key = std::string(options.dedup_key);
   s = txn.Put(jobs_, IdKey(id), EncodeJob(job));
-  if (!s.ok()) return s;
-  s = txn.Put(due_, DueKey(run_at_ms, id), "");
+  if (s.ok()) s = txn.Put(due_, DueKey(run_at_ms, id), "");
+  if (s.ok() && !job.dedup_key.empty()) s = txn.Put(dedup_, job.dedup_key, IdKey(id));
   if (!s.ok()) return s;
   return id;
 }
@@ -220,18 +275,27 @@ Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
   return taken;
 }
 
+Status JobQueue::Remove(Txn& txn, const Job& job) {
+  Status s = txn.Del(due_, DueKey(job.lease_until_ms ? job.lease_until_ms : job.run_at_ms, job.id));
+  if (s.ok() && !job.dedup_key.empty()) {
+    auto owner = txn.Get(dedup_, job.dedup_key);
+    if (!owner.ok()) return owner.status();
+    if (owner->has_value() && (*owner)->size() == 8 && GetBigEndian64(**owner) == job.id) {
+      s = txn.Del(dedup_, job.dedup_key);
+    }
+  }
+  if (s.ok()) s = txn.Del(jobs_, IdKey(job.id));
+  return s;
+}
+
 Status JobQueue::Ack(uint64_t id) {
   return env_->Update([&](Txn& txn) -> Status {
     auto raw = txn.Get(jobs_, IdKey(id));
     if (!raw.ok()) return raw.status();
     if (!raw->has_value()) return Status::Ok();
     auto job = DecodeJob(id, **raw);
-    if (job.ok()) {
-      Status s =
-          txn.Del(due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, id));
-      if (!s.ok()) return s;
-    }
-    return txn.Del(jobs_, IdKey(id));
+    if (!job.ok()) return txn.Del(jobs_, IdKey(id));
+    return Remove(txn, *job);
   });
 }
 
@@ -261,16 +325,12 @@ Status JobQueue::Bury(const Job& leased, std::string_view error) {
     if (!raw.ok()) return raw.status();
     if (!raw->has_value()) return Status::Ok();
     auto job = DecodeJob(leased.id, **raw);
-    if (job.ok()) {
-      Status s = txn.Del(
-          due_, DueKey(job->lease_until_ms ? job->lease_until_ms : job->run_at_ms, job->id));
-      if (!s.ok()) return s;
-      job->last_error = std::string(error);
-      job->lease_until_ms = 0;
-      s = txn.Put(dead_, IdKey(job->id), EncodeJob(*job));
-      if (!s.ok()) return s;
-    }
-    return txn.Del(jobs_, IdKey(leased.id));
+    if (!job.ok()) return txn.Del(jobs_, IdKey(leased.id));
+    Status s = Remove(txn, *job);
+    if (!s.ok()) return s;
+    job->last_error = std::string(error);
+    job->lease_until_ms = 0;
+    return txn.Put(dead_, IdKey(job->id), EncodeJob(*job));
   });
 }
 
@@ -302,6 +362,145 @@ Result<size_t> JobQueue::Entries(MDB_dbi dbi) {
 
 Result<size_t> JobQueue::Depth() { return Entries(jobs_); }
 Result<size_t> JobQueue::DeadCount() { return Entries(dead_); }
+
+Result<QueueStats> JobQueue::Stats() {
+  QueueStats st;
+  int64_t now = clock_->NowMs();
+  int64_t oldest_ready = now;
+  Status s = env_->View([&](Txn& txn) -> Status {
+    auto cur = Cursor::Open(txn, jobs_);
+    if (!cur.ok()) return cur.status();
+    for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+      if (cur->key().size() != 8) continue;
+      auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
+      if (!job.ok()) continue;
+      if (job->lease_until_ms != 0) {
+        ++st.leased;
+      } else if (job->run_at_ms <= now) {
+        ++st.ready;
+        oldest_ready = std::min(oldest_ready, job->run_at_ms);
+      } else {
+        ++st.delayed;
+      }
+    }
+    MDB_stat ds;
+    int rc = mdb_stat(txn.get(), dead_, &ds);
+    st.dead = ds.ms_entries;
+    return storage::LmdbStatus(rc, "stat");
+  });
+  if (!s.ok()) return s;
+  st.oldest_ready_age_ms = st.ready ? now - oldest_ready : 0;
+  return st;
+}
+
+Result<std::vector<std::pair<Job, JobState>>> JobQueue::List(std::optional<JobState> state,
+                                                             size_t limit) {
+  std::vector<std::pair<Job, JobState>> out;
+  int64_t now = clock_->NowMs();
+  Status s = env_->View([&](Txn& txn) -> Status {
+    for (MDB_dbi dbi : {jobs_, dead_}) {
+      if (state && ((*state == JobState::kDead) != (dbi == dead_))) continue;
+      auto cur = Cursor::Open(txn, dbi);
+      if (!cur.ok()) return cur.status();
+      for (auto more = cur->First(); more.ok() && *more && out.size() < limit; more = cur->Next()) {
+        if (cur->key().size() != 8) continue;
+        auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
+        if (!job.ok()) continue;
+        JobState js = dbi == dead_               ? JobState::kDead
+                      : job->lease_until_ms != 0 ? JobState::kLeased
+                      : job->run_at_ms <= now    ? JobState::kReady
+                                                 : JobState::kDelayed;
+        if (!state || *state == js) out.emplace_back(std::move(job).value(), js);
+      }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+// Puts a dead job back in the queue, due now, with its attempts reset.
+Status JobQueue::Revive(Txn& txn, Job job) {
+  Status s = txn.Del(dead_, IdKey(job.id));
+  job.attempts = 0;
+  job.lease_until_ms = 0;
+  job.run_at_ms = clock_->NowMs();
+  job.dedup_key.clear();
+  if (s.ok()) s = txn.Put(jobs_, IdKey(job.id), EncodeJob(job));
+  if (s.ok()) s = txn.Put(due_, DueKey(job.run_at_ms, job.id), "");
+  return s;
+}
+
+Status JobQueue::RetryNow(uint64_t id) {
+  Status outcome;
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    auto raw = txn.Get(jobs_, IdKey(id));
+    if (!raw.ok()) return raw.status();
+    if (raw->has_value()) {
+      auto job = DecodeJob(id, **raw);
+      if (!job.ok()) return job.status();
+      if (job->lease_until_ms != 0) {
+        outcome = Status::Conflict("job " + std::to_string(id) + " is being run right now");
+        return Status::Ok();
+      }
+      int64_t now = clock_->NowMs();
+      Status m = MoveDue(txn, id, job->run_at_ms, now);
+      job->run_at_ms = now;
+      if (m.ok()) m = txn.Put(jobs_, IdKey(id), EncodeJob(*job));
+      return m;
+    }
+    auto dead = txn.Get(dead_, IdKey(id));
+    if (!dead.ok()) return dead.status();
+    if (!dead->has_value()) {
+      outcome = Status::NotFound("no job " + std::to_string(id));
+      return Status::Ok();
+    }
+    auto job = DecodeJob(id, **dead);
+    if (!job.ok()) return job.status();
+    return Revive(txn, std::move(job).value());
+  });
+  if (!s.ok()) return s;
+  if (outcome.ok()) NotifyEnqueued();
+  return outcome;
+}
+
+Result<size_t> JobQueue::RetryAllDead() {
+  size_t n = 0;
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    std::vector<Job> dead;
+    {
+      auto cur = Cursor::Open(txn, dead_);
+      if (!cur.ok()) return cur.status();
+      for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+        if (cur->key().size() != 8) continue;
+        auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
+        if (job.ok()) dead.push_back(std::move(job).value());
+      }
+    }
+    for (Job& job : dead) {
+      Status r = Revive(txn, std::move(job));
+      if (!r.ok()) return r;
+      ++n;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  NotifyEnqueued();
+  return n;
+}
+
+Result<size_t> JobQueue::PurgeDead() {
+  size_t n = 0;
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    MDB_stat st;
+    int rc = mdb_stat(txn.get(), dead_, &st);
+    if (rc != MDB_SUCCESS) return storage::LmdbStatus(rc, "stat");
+    n = st.ms_entries;
+    return storage::LmdbStatus(mdb_drop(txn.get(), dead_, 0), "drop dead letters");
+  });
+  if (!s.ok()) return s;
+  return n;
+}
 
 void JobQueue::NotifyEnqueued() {
   {

@@ -20,8 +20,19 @@
 //               expiry while leased; exactly one entry per job in "jobs"
 //   "jobs_dead" id (8 BE) -> record with last_error  (dead letters)
 //   "jobs_meta" "next_id" -> 8 BE
+//   "jobs_dedup" dedup key -> id (8 BE)  while that job is pending
 // The due index is ordered by time, so the next job is the first key (no
 // scan), and NextDueMs tells a consumer exactly how long to sleep.
+//
+// Deduplication: a producer may give a job a key. While a job with that key
+// is pending (in "jobs", leased or not), Enqueue with the same key adds no
+// second job and returns the pending one's id; with replace_pending the
+// pending job's payload and run-at time are replaced instead, unless it is
+// leased (being sent right now), in which case a new job is added and the key
+// points to it. Ack and Bury release the key.
+//
+// States, as `regd queue` shows them: ready (due now), delayed (due later),
+// leased (a consumer has it), dead (in the dead letters).
 //
 // Thread-safety: safe to share between threads; each call runs its own
 // transaction except Enqueue, which runs in the caller's.
@@ -34,6 +45,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "storage/clock.h"
 #include "storage/lmdb_env.h"
@@ -50,6 +63,23 @@ struct Job {
   int64_t lease_until_ms = 0;  // 0 when not leased
   int64_t created_at_ms = 0;
   std::string last_error;
+  std::string dedup_key;  // empty: none
+};
+
+enum class JobState { kReady, kDelayed, kLeased, kDead };
+const char* JobStateName(JobState state);
+
+struct QueueStats {
+  size_t ready = 0;
+  size_t delayed = 0;
+  size_t leased = 0;
+  size_t dead = 0;
+  int64_t oldest_ready_age_ms = 0;  // 0 when nothing is ready
+};
+
+struct EnqueueOptions {
+  std::string_view dedup_key;    // empty: no deduplication
+  bool replace_pending = false;  // see "Deduplication" above
 };
 
 // Record encoding, versioned: decoding rejects anything malformed.
@@ -58,13 +88,23 @@ Result<Job> DecodeJob(uint64_t id, std::string_view bytes);
 
 class JobQueue {
  public:
-  // Opens the DBIs (call at start) and makes every leased job due now.
+  struct Options {
+    // The server makes every leased job due at open (its consumers are gone);
+    // a second process inspecting a live server's queue must not.
+    bool recover_leases = true;
+  };
+  // Opens the DBIs (call at start) and, by default, makes every leased job
+  // due now.
   static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock);
+  static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock,
+                                                Options options);
 
   // Adds a job due at run_at_ms, inside the caller's write transaction.
-  // Returns its id. Call NotifyEnqueued() after the transaction commits.
+  // Returns its id (the pending job's id when deduplicated; *duplicate says
+  // which, if given). Call NotifyEnqueued() after the transaction commits.
   Result<uint64_t> Enqueue(storage::Txn& txn, std::string_view type, std::string_view payload,
-                           int64_t run_at_ms);
+                           int64_t run_at_ms, const EnqueueOptions& options = {},
+                           bool* duplicate = nullptr);
   // Convenience: Enqueue in a transaction of its own, then notify.
   Result<uint64_t> EnqueueNow(std::string_view type, std::string_view payload);
 
@@ -84,6 +124,20 @@ class JobQueue {
   Result<size_t> Depth();
   Result<size_t> DeadCount();
 
+  // Inspection and repair (`regd queue`, /metrics). Stats and List read every
+  // record: O(jobs), meant for operators, not for hot paths.
+  Result<QueueStats> Stats();
+  // Up to limit jobs in state (all states when nullopt), oldest id first.
+  Result<std::vector<std::pair<Job, JobState>>> List(std::optional<JobState> state, size_t limit);
+  // Makes job id due now: a waiting job is moved forward, a dead one is
+  // revived with its attempts reset. kNotFound if there is no such job;
+  // kConflict if it is leased.
+  Status RetryNow(uint64_t id);
+  // Revives every dead job; returns how many.
+  Result<size_t> RetryAllDead();
+  // Deletes every dead job; returns how many.
+  Result<size_t> PurgeDead();
+
   // Wakes consumers waiting in WaitForWork.
   void NotifyEnqueued();
   // Waits until NotifyEnqueued is called after `seen` was read from
@@ -96,10 +150,13 @@ class JobQueue {
   Status Recover();
   Status MoveDue(storage::Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms);
   Result<size_t> Entries(MDB_dbi dbi);
+  // Deletes job's "jobs" and "jobs_due" entries and releases its dedup key.
+  Status Remove(storage::Txn& txn, const Job& job);
+  Status Revive(storage::Txn& txn, Job job);
 
   storage::LmdbEnv* const env_;
   const Clock* const clock_;
-  MDB_dbi jobs_ = 0, due_ = 0, dead_ = 0, meta_ = 0;
+  MDB_dbi jobs_ = 0, due_ = 0, dead_ = 0, meta_ = 0, dedup_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -58,6 +58,17 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   server_.Patch(".*", httplib::Server::Handler(dispatch));
   server_.Delete(".*", httplib::Server::Handler(dispatch));
   server_.Options(".*", dispatch);
+  // Methods httplib parses but does not route (TRACE, CONNECT, PRI) would be a
+  // bare 400; send them through the same table so they get a JSON 405/404.
+  server_.set_pre_routing_handler([dispatch](const httplib::Request& req, httplib::Response& res) {
+    static const char* const kRouted[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                          "PATCH", "DELETE", "OPTIONS"};
+    for (const char* m : kRouted) {
+      if (req.method == m) return httplib::Server::HandlerResponse::Unhandled;
+    }
+    dispatch(req, res);
+    return httplib::Server::HandlerResponse::Handled;
+  });
 
   // httplib's own errors, and any handler status >= 400 without a body.
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
