@@ -1,5 +1,6 @@
-// regd's entry point: parse the configuration, start the App, wait for
-// SIGINT or SIGTERM, shut down in reverse order, exit 0.
+// regd's entry point: `regd queue ...` goes to the queue CLI; otherwise parse
+// the configuration, start the App, wait for SIGINT or SIGTERM, shut down in
+// reverse order, exit 0.
 #include <signal.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include "app/app.h"
 #include "app/config.h"
+#include "app/queue_cli.h"
 #include "storage/log.h"
 
 extern char** environ;
@@ -15,6 +17,9 @@ extern char** environ;
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc), env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  if (!args.empty() && args[0] == "queue") {
+    return regd::app::RunQueueCli({args.begin() + 1, args.end()}, env);
+  }
   auto config = regd::app::ParseConfig(args, env);
   if (!config.ok()) {
     std::fprintf(stderr, "regd: %s\n%s", config.status().message().c_str(),
