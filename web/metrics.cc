@@ -20,7 +20,8 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n"
       << name << " " << v << "\n";
   };
-  counter("regd_sms_requested_total", "SMS codes issued and queued.", sms_requested_.load());
+  counter("regd_sms_requested_total", "SMS codes issued and their jobs enqueued.",
+          sms_requested_.load());
   counter("regd_users_registered_total", "Successful registrations.", registered_.load());
   counter("regd_logins_total", "Successful logins.", logins_ok_.load());
   counter("regd_logins_failed_total", "Failed logins.", logins_failed_.load());
@@ -34,12 +35,38 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
     counter("regd_sms_expired_total", "SMS jobs not sent because their code had expired.",
             stats->expired.load());
   }
-  auto depth = queue->Depth();
-  auto dead = queue->DeadCount();
-  o << "# HELP regd_queue_depth Jobs waiting or in flight.\n# TYPE regd_queue_depth gauge\n"
-    << "regd_queue_depth " << (depth.ok() ? *depth : 0) << "\n"
-    << "# HELP regd_queue_dead Jobs in the dead letters.\n# TYPE regd_queue_dead gauge\n"
-    << "regd_queue_dead " << (dead.ok() ? *dead : 0) << "\n";
+  if (stats != nullptr) {
+    o << "# HELP regd_job_duration_seconds Time a job's handler took (the SMS send).\n"
+      << "# TYPE regd_job_duration_seconds histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < queue::ConsumerStats::kBuckets; ++i) {
+      cumulative += stats->latency_buckets[i].load();
+      o << "regd_job_duration_seconds_bucket{le=\"";
+      if (i + 1 < queue::ConsumerStats::kBuckets) {
+        o << queue::ConsumerStats::kLatencyBucketsMs[i] / 1000.0;
+      } else {
+        o << "+Inf";
+      }
+      o << "\"} " << cumulative << "\n";
+    }
+    o << "regd_job_duration_seconds_sum " << stats->latency_sum_us.load() / 1e6 << "\n"
+      << "regd_job_duration_seconds_count " << cumulative << "\n";
+  }
+  auto st = queue->Stats();
+  if (st.ok()) {
+    o << "# HELP regd_queue_jobs Jobs in the queue by state.\n# TYPE regd_queue_jobs gauge\n"
+      << "regd_queue_jobs{state=\"ready\"} " << st->ready << "\n"
+      << "regd_queue_jobs{state=\"delayed\"} " << st->delayed << "\n"
+      << "regd_queue_jobs{state=\"leased\"} " << st->leased << "\n"
+      << "regd_queue_jobs{state=\"dead\"} " << st->dead << "\n"
+      << "# HELP regd_queue_depth Jobs waiting or in flight.\n# TYPE regd_queue_depth gauge\n"
+      << "regd_queue_depth " << st->ready + st->delayed + st->leased << "\n"
+      << "# HELP regd_queue_dead Jobs in the dead letters.\n# TYPE regd_queue_dead gauge\n"
+      << "regd_queue_dead " << st->dead << "\n"
+      << "# HELP regd_queue_oldest_ready_seconds How long the oldest ready job has waited.\n"
+      << "# TYPE regd_queue_oldest_ready_seconds gauge\n"
+      << "regd_queue_oldest_ready_seconds " << st->oldest_ready_age_ms / 1000.0 << "\n";
+  }
   return o.str();
 }
 
