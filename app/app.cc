@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,13 +45,18 @@ Status App::Init() {
   if (!queue.ok()) return queue.status();
   queue_ = std::move(queue).value();
 
-  auto provider = queue::MakeSmsProvider(config_.sms);
+  auto provider = queue::MakeSmsProvider(config_.sms, clock);
   if (!provider.ok()) return provider.status();
   provider_ = std::move(provider).value();
   queue::ConsumerPool::Options pool;
   pool.workers = config_.workers;
   consumers_ = std::make_unique<queue::ConsumerPool>(queue_.get(), clock, pool);
-  consumers_->Register(queue::kSmsJobType, queue::MakeSmsJobHandler(provider_.get(), clock));
+  if (config_.sms_rate_per_s > 0) {
+    sms_rate_ = std::make_unique<queue::TokenBucket>(config_.sms_rate_per_s,
+                                                     std::max(1.0, config_.sms_rate_per_s));
+  }
+  consumers_->Register(queue::kSmsJobType,
+                       queue::MakeSmsJobHandler(provider_.get(), clock, sms_rate_.get()));
   sweeper_ = std::make_unique<storage::ExpirySweeper>(kv_.get(), clock);
 
   web::SignupOptions signup;

@@ -18,6 +18,7 @@
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
 #include "queue/sms_provider.h"
+#include "queue/token_bucket.h"
 #include "storage/expiring_kv.h"
 #include "storage/expiry_sweeper.h"
 #include "storage/lmdb_env.h"
@@ -53,6 +54,7 @@ class App {
   std::unique_ptr<storage::UserStore> users_;
   std::unique_ptr<queue::JobQueue> queue_;
   std::unique_ptr<queue::SmsProvider> provider_;
+  std::unique_ptr<queue::TokenBucket> sms_rate_;  // null: no send-rate limit
   std::unique_ptr<queue::ConsumerPool> consumers_;
   std::unique_ptr<storage::ExpirySweeper> sweeper_;
   std::unique_ptr<web::SignupService> signup_;

@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include "queue/token_bucket.h"
+
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -34,6 +36,14 @@ struct Flag {
   bool takes_value;
   std::function<Status(Config&, const std::string&)> set;
 };
+
+// A flag that stores its value as text in the field `field` returns.
+Flag Text(std::string& (*field)(Config&)) {
+  return {true, [field](Config& c, const std::string& v) {
+            field(c) = v;
+            return Status::Ok();
+          }};
+}
 
 const std::map<std::string, Flag>& Flags() {
   static const std::map<std::string, Flag> flags = {
@@ -71,6 +81,30 @@ const std::map<std::string, Flag>& Flags() {
         [](Config& c, const std::string& v) {
           c.sms.webhook_url = v;
           return Status::Ok();
+        }}},
+      {"twilio-account-sid", Text([](Config& c) -> std::string& { return c.sms.twilio_account_sid; })},
+      {"twilio-auth-token", Text([](Config& c) -> std::string& { return c.sms.twilio_auth_token; })},
+      {"twilio-from", Text([](Config& c) -> std::string& { return c.sms.twilio_from; })},
+      {"twilio-messaging-service-sid",
+       Text([](Config& c) -> std::string& { return c.sms.twilio_messaging_service_sid; })},
+      {"twilio-base-url", Text([](Config& c) -> std::string& { return c.sms.twilio_base_url; })},
+      {"ccp-account-sid", Text([](Config& c) -> std::string& { return c.sms.ccp_account_sid; })},
+      {"ccp-auth-token", Text([](Config& c) -> std::string& { return c.sms.ccp_auth_token; })},
+      {"ccp-app-id", Text([](Config& c) -> std::string& { return c.sms.ccp_app_id; })},
+      {"ccp-template-id", Text([](Config& c) -> std::string& { return c.sms.ccp_template_id; })},
+      {"ccp-base-url", Text([](Config& c) -> std::string& { return c.sms.ccp_base_url; })},
+      {"sms-template", Text([](Config& c) -> std::string& { return c.sms.sms_template; })},
+      {"sms-rate",
+       {true,
+        [](Config& c, const std::string& v) {
+          if (v == "off") {
+            c.sms_rate_per_s = 0;
+            return Status::Ok();
+          }
+          return queue::ParseRate(v, &c.sms_rate_per_s)
+                     ? Status::Ok()
+                     : Status::Invalid("--sms-rate must look like 20/s, 300/m, 1000/h or off, got '" +
+                                       v + "'");
         }}},
       {"web-root",
        {true,
@@ -188,8 +222,14 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --data-dir DIR            where users.sqlite3 and lmdb/ live (default ./data)
   --workers N               consumer threads sending SMS (default 2)
   --http-threads N          HTTP request threads (default 16)
-  --sms-provider NAME       console (default: log the code) or webhook
+  --sms-provider NAME       console (default: log the code), webhook, twilio or ccp
   --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here
+  --sms-rate RATE           at most this many sends (default 20/s; also /m, /h; off)
+  --sms-template TEXT       twilio's message text; {code} and {minutes} are replaced
+  --twilio-account-sid SID, --twilio-auth-token TOKEN, --twilio-from NUMBER
+  --twilio-messaging-service-sid SID, --twilio-base-url URL
+  --ccp-account-sid SID, --ccp-auth-token TOKEN, --ccp-app-id ID,
+  --ccp-template-id ID, --ccp-base-url URL
   --web-root DIR            serve the page's files from DIR instead of the built-in page
   --cookie-secure [BOOL]    mark cookies Secure (when regd is served over HTTPS)
   --lmdb-map-mb N           LMDB map size in MiB (default 1024)

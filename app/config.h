@@ -19,7 +19,8 @@ struct Config {
   std::string data_dir = "./data";
   int workers = 2;                     // consumer threads sending SMS
   int http_threads = 16;               // HTTP request threads
-  queue::SmsProviderConfig sms;        // --sms-provider, --sms-webhook-url
+  queue::SmsProviderConfig sms;        // --sms-provider and its settings
+  double sms_rate_per_s = 20;          // --sms-rate; 0: no limit
   std::string web_root;                // empty: the page built into the binary
   std::string dev_fixed_captcha;       // tests and benchmarks only
   bool cookie_secure = false;          // add Secure to cookies (regd behind TLS)

@@ -126,6 +126,12 @@ void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
       LogError("job %llu %s attempt %u: failed permanently in %.1f ms, dead: %s", id,
                job.type.c_str(), job.attempts, ms, r.error.c_str());
       break;
+    case HandlerResult::Kind::kDeferred:
+      s = queue_->Retry(job, clock_->NowMs() + std::max<int64_t>(0, r.retry_after_ms), r.error,
+                        /*count_attempt=*/false);
+      LogInfo("job %llu %s: put off %lld ms: %s", id, job.type.c_str(),
+              static_cast<long long>(r.retry_after_ms), r.error.c_str());
+      break;
     case HandlerResult::Kind::kRetry: {
       if (job.attempts >= options_.max_attempts) {
         s = queue_->Bury(job, r.error);

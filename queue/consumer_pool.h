@@ -41,7 +41,9 @@
 namespace regd::queue {
 
 struct HandlerResult {
-  enum class Kind { kDone, kRetry, kPermanent, kExpired };
+  // kDeferred: not tried (e.g. over the send rate); run again after
+  // retry_after_ms without counting an attempt.
+  enum class Kind { kDone, kRetry, kPermanent, kExpired, kDeferred };
   Kind kind = Kind::kDone;
   std::string error;
   int64_t retry_after_ms = -1;  // >= 0 overrides the backoff

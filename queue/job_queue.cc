@@ -299,7 +299,8 @@ Status JobQueue::Ack(uint64_t id) {
   });
 }
 
-Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view error) {
+Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view error,
+                       bool count_attempt) {
   Status s = env_->Update([&](Txn& txn) -> Status {
     auto raw = txn.Get(jobs_, IdKey(leased.id));
     if (!raw.ok()) return raw.status();
@@ -312,7 +313,8 @@ Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view er
     if (!m.ok()) return m;
     job->lease_until_ms = 0;
     job->run_at_ms = run_at_ms;
-    job->last_error = std::string(error);
+    if (!count_attempt && job->attempts > 0) job->attempts -= 1;
+    if (count_attempt) job->last_error = std::string(error);
     return txn.Put(jobs_, IdKey(job->id), EncodeJob(*job));
   });
   if (s.ok()) NotifyEnqueued();  // the next due time changed

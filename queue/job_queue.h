@@ -114,8 +114,11 @@ class JobQueue {
   // Deletes a job after its handler succeeded. A missing job is not an error.
   Status Ack(uint64_t id);
   // Makes a leased job due again at run_at_ms, recording error. Ignored (ok)
-  // if the lease was lost (attempts changed) or the job is gone.
-  Status Retry(const Job& job, int64_t run_at_ms, std::string_view error);
+  // if the lease was lost (attempts changed) or the job is gone. With
+  // count_attempt false the lease is not counted as an attempt (the job was
+  // put off, not tried).
+  Status Retry(const Job& job, int64_t run_at_ms, std::string_view error,
+               bool count_attempt = true);
   // Moves a job to the dead letters with error.
   Status Bury(const Job& job, std::string_view error);
 

@@ -1,6 +1,8 @@
 #include "queue/sms_job.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 namespace regd::queue {
 
@@ -21,12 +23,29 @@ Result<SmsJob> DecodeSmsJob(std::string_view payload) {
                 j["expires_at_ms"].get<int64_t>()};
 }
 
-JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock) {
-  return [provider, clock](const Job& job) -> HandlerResult {
+std::string SmsDedupKey(std::string_view mobile) { return "sms:" + std::string(mobile); }
+
+namespace {
+
+int64_t SteadyMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock, TokenBucket* limiter) {
+  return [provider, clock, limiter](const Job& job) -> HandlerResult {
     auto sms = DecodeSmsJob(job.payload);
     if (!sms.ok()) return {HandlerResult::Kind::kPermanent, sms.status().message()};
     int64_t left_ms = sms->expires_at_ms - clock->NowMs();
     if (left_ms <= 0) return {HandlerResult::Kind::kExpired, "code expired before it was sent"};
+    while (limiter != nullptr) {
+      int64_t wait_ms = limiter->TryTake(SteadyMs());
+      if (wait_ms == 0) break;
+      if (wait_ms > 1000) return {HandlerResult::Kind::kDeferred, "over the send rate", wait_ms};
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    }
     SmsMessage msg{sms->mobile, sms->code};  // ttl_minutes: the code's lifetime, 5
     SendOutcome out = provider->Send(msg);
     switch (out.kind) {

@@ -10,6 +10,7 @@
 
 #include "queue/consumer_pool.h"
 #include "queue/sms_provider.h"
+#include "queue/token_bucket.h"
 #include "storage/clock.h"
 
 namespace regd::queue {
@@ -25,7 +26,15 @@ struct SmsJob {
 std::string EncodeSmsJob(const SmsJob& job);
 Result<SmsJob> DecodeSmsJob(std::string_view payload);
 
-// The handler for kSmsJobType. provider and clock must outlive it.
-JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock);
+// The handler for kSmsJobType. provider, clock and limiter (optional: the
+// provider's send rate) must outlive it. Over the rate, the handler waits up
+// to 1 s for a token; longer waits put the job off without costing an
+// attempt.
+JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock,
+                             TokenBucket* limiter = nullptr);
+
+// The dedup key of a mobile's SMS job: a newer code replaces a waiting one,
+// so a customer never receives a code that was already superseded.
+std::string SmsDedupKey(std::string_view mobile);
 
 }  // namespace regd::queue

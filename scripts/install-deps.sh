@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev
-  libsqlite3-dev liblmdb-dev nlohmann-json3-dev libsodium-dev)
+  libsqlite3-dev liblmdb-dev nlohmann-json3-dev libsodium-dev ca-certificates)
 test_pkgs=(catch2 curl)
 
 want=("${build_pkgs[@]}")
