@@ -53,10 +53,37 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     routes_->Dispatch(req, res);
   };
   server_.Get(".*", dispatch);
-  server_.Post(".*", httplib::Server::Handler(dispatch));
-  server_.Put(".*", httplib::Server::Handler(dispatch));
-  server_.Patch(".*", httplib::Server::Handler(dispatch));
-  server_.Delete(".*", httplib::Server::Handler(dispatch));
+  // Requests with a body read it through a bounded receiver: httplib 0.11
+  // checks its payload limit against Content-Length only, so a chunked body
+  // would otherwise be read whole, however large.
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    const size_t limit = options_.max_body_bytes;
+    bool too_big = req.get_header_value<uint64_t>("Content-Length") > limit;
+    std::string body;
+    if (!too_big) {
+      reader([&](const char* data, size_t n) {
+        if (body.size() + n > limit) {
+          too_big = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      });
+    }
+    if (too_big) {
+      res.set_header("Connection", "close");  // the rest of the body is not read
+      ReplyError(res, 413, ReasonFor(413));
+      return;
+    }
+    httplib::Request copy = req;
+    copy.body = std::move(body);
+    routes_->Dispatch(copy, res);
+  };
+  server_.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
+  server_.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
+  server_.Patch(".*", httplib::Server::HandlerWithContentReader(with_body));
+  server_.Delete(".*", httplib::Server::HandlerWithContentReader(with_body));
   server_.Options(".*", dispatch);
   // Methods httplib parses but does not route (TRACE, CONNECT, PRI) would be a
   // bare 400; send them through the same table so they get a JSON 405/404.
