@@ -1,0 +1,214 @@
+// Deduplication, inspection (Stats, List) and repair (RetryNow,
+// RetryAllDead, PurgeDead) of the job queue, on real LMDB.
+#include <catch2/catch.hpp>
+
+#include "queue/job_queue.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/temp_dir.h"
+
+using regd::Status;
+using regd::queue::EnqueueOptions;
+using regd::queue::Job;
+using regd::queue::JobQueue;
+using regd::queue::JobState;
+using regd::storage::LmdbEnv;
+using regd::storage::Txn;
+using regd::testing::FakeClock;
+using regd::testing::TempDir;
+
+namespace {
+
+struct Queue {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<LmdbEnv> env;
+  std::unique_ptr<JobQueue> q;
+
+  explicit Queue(bool recover = true) { Open(recover); }
+  void Open(bool recover) {
+    q.reset();
+    env.reset();
+    auto e = LmdbEnv::Open({dir.Join("lmdb")});
+    REQUIRE(e.ok());
+    env = std::move(e).value();
+    auto opened = JobQueue::Open(env.get(), &clock, {recover});
+    REQUIRE(opened.ok());
+    q = std::move(opened).value();
+  }
+  // Enqueues; returns (id, duplicate).
+  std::pair<uint64_t, bool> Add(const std::string& payload, const EnqueueOptions& o = {},
+                                int64_t delay_ms = 0) {
+    uint64_t id = 0;
+    bool dup = false;
+    REQUIRE(env->Update([&](Txn& t) -> Status {
+                 auto r = q->Enqueue(t, "t", payload, clock.NowMs() + delay_ms, o, &dup);
+                 if (!r.ok()) return r.status();
+                 id = *r;
+                 return Status::Ok();
+               })
+                .ok());
+    return {id, dup};
+  }
+  Job Lease() {
+    auto j = q->Lease(30'000);
+    REQUIRE(j.ok());
+    REQUIRE(j->has_value());
+    return **j;
+  }
+  regd::queue::QueueStats Stats() {
+    auto s = q->Stats();
+    REQUIRE(s.ok());
+    return *s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a pending job's dedup key stops a second job", "[job_queue_ops]") {
+  Queue f;
+  auto [first, dup1] = f.Add("one", {"k"});
+  auto [second, dup2] = f.Add("two", {"k"});
+  CHECK_FALSE(dup1);
+  CHECK(dup2);
+  CHECK(second == first);
+  CHECK(*f.q->Depth() == 1);
+  CHECK(f.Lease().payload == "one");  // the first payload is kept
+}
+
+TEST_CASE("replace_pending swaps the payload of a waiting job", "[job_queue_ops]") {
+  Queue f;
+  auto [first, dup1] = f.Add("old code", {"sms:1", true}, 5'000);
+  auto [second, dup2] = f.Add("new code", {"sms:1", true}, 0);
+  CHECK(dup2);
+  CHECK(second == first);
+  CHECK(*f.q->Depth() == 1);
+  Job j = f.Lease();  // also due earlier now: the new run-at time counts
+  CHECK(j.payload == "new code");
+}
+
+TEST_CASE("replace_pending adds a new job while the old one is being sent", "[job_queue_ops]") {
+  Queue f;
+  auto [first, dup1] = f.Add("old", {"sms:1", true});
+  Job leased = f.Lease();
+  auto [second, dup2] = f.Add("new", {"sms:1", true});
+  CHECK_FALSE(dup2);
+  CHECK(second != first);
+  // Acking the old job does not release the key the new job now holds.
+  REQUIRE(f.q->Ack(leased.id).ok());
+  auto [third, dup3] = f.Add("newer", {"sms:1"});
+  CHECK(dup3);
+  CHECK(third == second);
+}
+
+TEST_CASE("ack and bury release the dedup key", "[job_queue_ops]") {
+  Queue f;
+  f.Add("a", {"k"});
+  REQUIRE(f.q->Ack(f.Lease().id).ok());
+  auto [id2, dup2] = f.Add("b", {"k"});
+  CHECK_FALSE(dup2);
+  REQUIRE(f.q->Bury(f.Lease(), "boom").ok());
+  auto [id3, dup3] = f.Add("c", {"k"});
+  CHECK_FALSE(dup3);
+  CHECK(id3 != id2);
+}
+
+TEST_CASE("jobs without a dedup key are never merged", "[job_queue_ops]") {
+  Queue f;
+  f.Add("a");
+  f.Add("a");
+  CHECK(*f.q->Depth() == 2);
+}
+
+TEST_CASE("stats count jobs by state and the age of the oldest ready job", "[job_queue_ops]") {
+  Queue f;
+  f.Add("ready1");
+  f.clock.Advance(1'500);
+  f.Add("ready2");
+  f.Add("later", {}, 60'000);
+  f.Add("leased");
+  // Lease takes the first due job (ready1), so lease again to pick another.
+  Job a = f.Lease();
+  REQUIRE(f.q->Bury(a, "x").ok());  // ready1 -> dead
+  f.Lease();                        // ready2 -> leased
+  auto st = f.Stats();
+  CHECK(st.ready == 1);
+  CHECK(st.delayed == 1);
+  CHECK(st.leased == 1);
+  CHECK(st.dead == 1);
+  f.clock.Advance(2'000);
+  CHECK(f.Stats().oldest_ready_age_ms == 2'000);
+}
+
+TEST_CASE("list filters by state and never hides dead jobs", "[job_queue_ops]") {
+  Queue f;
+  f.Add("a");
+  f.Add("b", {}, 60'000);
+  REQUIRE(f.q->Bury(f.Lease(), "provider said no").ok());
+  auto all = f.q->List(std::nullopt, 100);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  auto dead = f.q->List(JobState::kDead, 100);
+  REQUIRE(dead.ok());
+  REQUIRE(dead->size() == 1);
+  CHECK((*dead)[0].first.last_error == "provider said no");
+  auto delayed = f.q->List(JobState::kDelayed, 100);
+  REQUIRE(delayed.ok());
+  CHECK(delayed->size() == 1);
+  auto limited = f.q->List(std::nullopt, 1);
+  REQUIRE(limited.ok());
+  CHECK(limited->size() == 1);
+}
+
+TEST_CASE("retry-now makes a delayed job due and revives a dead one", "[job_queue_ops]") {
+  Queue f;
+  auto [delayed, d1] = f.Add("later", {}, 60'000);
+  REQUIRE(f.q->RetryNow(delayed).ok());
+  Job j = f.Lease();
+  CHECK(j.id == delayed);
+  REQUIRE(f.q->Bury(j, "dead").ok());
+  REQUIRE(f.q->RetryNow(delayed).ok());
+  Job again = f.Lease();
+  CHECK(again.id == delayed);
+  CHECK(again.attempts == 1);  // attempts were reset when it was revived
+  CHECK(f.q->RetryNow(again.id).code() == Status::Code::kConflict);  // leased
+  CHECK(f.q->RetryNow(999).code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("retry-dead revives every dead job and purge-dead deletes them", "[job_queue_ops]") {
+  Queue f;
+  for (int i = 0; i < 3; ++i) f.Add("p" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) REQUIRE(f.q->Bury(f.Lease(), "x").ok());
+  CHECK(f.Stats().dead == 3);
+  auto revived = f.q->RetryAllDead();
+  REQUIRE(revived.ok());
+  CHECK(*revived == 3);
+  CHECK(f.Stats().ready == 3);
+  for (int i = 0; i < 3; ++i) REQUIRE(f.q->Bury(f.Lease(), "x").ok());
+  auto purged = f.q->PurgeDead();
+  REQUIRE(purged.ok());
+  CHECK(*purged == 3);
+  CHECK(f.Stats().dead == 0);
+  CHECK(*f.q->Depth() == 0);
+}
+
+TEST_CASE("opening without lease recovery leaves a live server's leases alone", "[job_queue_ops]") {
+  Queue f;
+  f.Add("in flight");
+  f.Lease();
+  f.Open(/*recover=*/false);  // what `regd queue` does beside a running server
+  CHECK(f.Stats().leased == 1);
+  f.Open(/*recover=*/true);  // what a restarted server does
+  CHECK(f.Stats().leased == 0);
+  CHECK(f.Stats().ready == 1);
+}
+
+TEST_CASE("a put-off job does not spend an attempt", "[job_queue_ops]") {
+  Queue f;
+  f.Add("p");
+  Job j = f.Lease();
+  CHECK(j.attempts == 1);
+  REQUIRE(f.q->Retry(j, f.clock.NowMs(), "over the send rate", /*count_attempt=*/false).ok());
+  Job again = f.Lease();
+  CHECK(again.attempts == 1);
+  CHECK(again.last_error.empty());
+}
