@@ -32,4 +32,12 @@ class RegdProcess {
   std::string log_path_;
 };
 
+// Runs REGD_BINARY with args to completion (e.g. `regd queue stats`);
+// returns its exit code and what it printed on stdout.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+};
+CommandResult RunRegd(const std::vector<std::string>& args);
+
 }  // namespace regd::testing
