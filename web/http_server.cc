@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "queue/http_provider_util.h"
 #include "storage/log.h"
 #include "web/json_reply.h"
 
@@ -34,6 +35,27 @@ std::string ReasonFor(int status) {
     default:
       return "request failed";
   }
+}
+
+// The path as logged: runs of 7 or more digits (mobile numbers in
+// /sms_codes/<mobile>/ and /mobiles/<mobile>/count/) are masked.
+std::string PathForLog(const std::string& path) {
+  std::string out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = i;
+    while (j < path.size() && path[j] >= '0' && path[j] <= '9') ++j;
+    if (j - i >= 7) {
+      out += queue::MaskMobile(std::string_view(path).substr(i, j - i));
+      i = j;
+    } else if (j > i) {
+      out.append(path, i, j - i);
+      i = j;
+    } else {
+      out += path[i++];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -129,7 +151,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_->CountRequest(res.status);
     if (options_.access_log) {
-      LogInfo("%s %s %d", req.method.c_str(), req.path.c_str(), res.status);
+      LogInfo("%s %s %d", req.method.c_str(), PathForLog(req.path).c_str(), res.status);
     }
   });
 }
