@@ -1,5 +1,7 @@
 #include "web/http_server.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 
 #include "queue/http_provider_util.h"
@@ -70,6 +72,13 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   server_.set_keep_alive_timeout(options_.keep_alive_timeout_s);
   server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
   server_.set_tcp_nodelay(true);
+  // httplib 0.11 listens with a backlog of 5, compiled into Debian's library;
+  // a burst of connections then overflows it and Linux resets some. Note the
+  // listening socket here and raise its backlog after bind (see Bind).
+  server_.set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
 
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     routes_->Dispatch(req, res);
@@ -167,6 +176,7 @@ Result<int> HttpServer::Bind() {
     return Status::Unavailable("cannot bind to " + options_.host + ":" + std::to_string(port) +
                                " (in use?)");
   }
+  if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
   return port;
 }
 

@@ -10,7 +10,9 @@
 //
 // Limits: body 16 KiB (413), request line and headers 8 KiB each (httplib's
 // compile-time limits), read and write timeouts 5 s, keep-alive 5 s idle and
-// 100 requests per connection, `threads` request threads (default 16).
+// 100 requests per connection, `threads` request threads (default 16), a
+// listen backlog of 1024 so a burst of connections waits instead of being
+// reset.
 //
 // Thread-safety: Bind, then Serve on one thread; Stop from any thread.
 #pragma once
@@ -55,6 +57,8 @@ class HttpServer {
   Metrics* const metrics_;
   const HttpOptions options_;
   httplib::Server server_;
+  int listen_fd_ = -1;  // the listening socket, once bound
+  static constexpr int kListenBacklog = 1024;
 };
 
 }  // namespace regd::web

@@ -1,0 +1,199 @@
+#include "app/config.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+using Catch::Matchers::Contains;
+using regd::Status;
+using regd::app::Config;
+using regd::app::ParseConfig;
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+Config Parse(const Args& args, const Args& env = {}) {
+  auto c = ParseConfig(args, env);
+  INFO(c.status().ToString());
+  REQUIRE(c.ok());
+  return c.value();
+}
+
+// The error of an input that must be refused.
+Status Refused(const Args& args, const Args& env = {}) {
+  auto c = ParseConfig(args, env);
+  REQUIRE_FALSE(c.ok());
+  return c.status();
+}
+
+}  // namespace
+
+TEST_CASE("no flags give 127.0.0.1:8000, ./data, the console provider and 2 workers", "[config]") {
+  Config c = Parse({});
+  CHECK(c.host == "127.0.0.1");
+  CHECK(c.port == 8000);
+  CHECK(c.data_dir == "./data");
+  CHECK(c.sms.name == "console");
+  CHECK(c.workers == 2);
+  CHECK(c.web_root.empty());
+  CHECK(c.dev_fixed_captcha.empty());
+  CHECK_FALSE(c.show_help);
+  CHECK_FALSE(c.show_version);
+}
+
+TEST_CASE("unrelated environment variables change nothing", "[config]") {
+  Config c = Parse({}, {"HOME=/root", "PORT=1234", "REGD=1", "REGD_=x", "XREGD_PORT=9"});
+  CHECK(c.port == 8000);
+  CHECK(c.data_dir == "./data");
+}
+
+TEST_CASE("each flag sets its value in '--flag value' form", "[config]") {
+  Config c =
+      Parse({"--host", "0.0.0.0", "--port", "9090", "--data-dir", "/var/lib/regd", "--workers", "7",
+             "--sms-provider", "webhook", "--sms-webhook-url", "http://127.0.0.1:9/sms",
+             "--web-root", "/srv/www", "--dev-fixed-captcha", "WXYZ"});
+  CHECK(c.host == "0.0.0.0");
+  CHECK(c.port == 9090);
+  CHECK(c.data_dir == "/var/lib/regd");
+  CHECK(c.workers == 7);
+  CHECK(c.sms.name == "webhook");
+  CHECK(c.sms.webhook_url == "http://127.0.0.1:9/sms");
+  CHECK(c.web_root == "/srv/www");
+  CHECK(c.dev_fixed_captcha == "WXYZ");
+}
+
+TEST_CASE("each flag sets its value in '--flag=value' form", "[config]") {
+  Config c = Parse({"--host=::1", "--port=9091", "--data-dir=/tmp/d", "--workers=3",
+                    "--sms-provider=webhook", "--sms-webhook-url=http://h:1/p?a=b", "--web-root=/w",
+                    "--dev-fixed-captcha=AB12"});
+  CHECK(c.host == "::1");
+  CHECK(c.port == 9091);
+  CHECK(c.data_dir == "/tmp/d");
+  CHECK(c.workers == 3);
+  CHECK(c.sms.name == "webhook");
+  CHECK(c.sms.webhook_url == "http://h:1/p?a=b");  // only the first '=' splits
+  CHECK(c.web_root == "/w");
+  CHECK(c.dev_fixed_captcha == "AB12");
+}
+
+TEST_CASE("port 0 is accepted to pick a free port", "[config]") {
+  CHECK(Parse({"--port", "0"}).port == 0);
+  CHECK(Parse({"--port=65535"}).port == 65535);
+}
+
+TEST_CASE("secondary flags are parsed", "[config]") {
+  Config c = Parse({"--http-threads", "4", "--cookie-secure", "--lmdb-map-mb", "64", "--pwhash",
+                    "min", "--access-log=false"});
+  CHECK(c.http_threads == 4);
+  CHECK(c.cookie_secure);
+  CHECK(c.lmdb_map_mb == 64);
+  CHECK(c.pwhash == "min");
+  CHECK_FALSE(c.access_log);
+  CHECK_FALSE(Parse({"--cookie-secure=false"}).cookie_secure);
+}
+
+TEST_CASE("--help and --version are reported, not acted on", "[config]") {
+  CHECK(Parse({"--help"}).show_help);
+  CHECK(Parse({"-h"}).show_help);
+  CHECK(Parse({"--version"}).show_version);
+}
+
+TEST_CASE("usage text names every contract flag", "[config]") {
+  std::string usage = regd::app::Usage();
+  for (const char* flag : {"--host", "--port", "--data-dir", "--workers", "--sms-provider",
+                           "--sms-webhook-url", "--web-root", "--dev-fixed-captcha"}) {
+    INFO(flag);
+    CHECK_THAT(usage, Contains(flag));
+  }
+}
+
+TEST_CASE("REGD_<NAME> environment variables set each value", "[config]") {
+  Config c = Parse(
+      {}, {"REGD_HOST=10.0.0.1", "REGD_PORT=8123", "REGD_DATA_DIR=/env/data", "REGD_WORKERS=5",
+           "REGD_SMS_PROVIDER=webhook", "REGD_SMS_WEBHOOK_URL=http://env/sms",
+           "REGD_WEB_ROOT=/env/www", "REGD_DEV_FIXED_CAPTCHA=EFGH"});
+  CHECK(c.host == "10.0.0.1");
+  CHECK(c.port == 8123);
+  CHECK(c.data_dir == "/env/data");
+  CHECK(c.workers == 5);
+  CHECK(c.sms.name == "webhook");
+  CHECK(c.sms.webhook_url == "http://env/sms");
+  CHECK(c.web_root == "/env/www");
+  CHECK(c.dev_fixed_captcha == "EFGH");
+}
+
+TEST_CASE("a flag wins over its environment variable, whatever their order", "[config]") {
+  Config c = Parse({"--port", "9000", "--data-dir=/flag/data"},
+                   {"REGD_PORT=8123", "REGD_DATA_DIR=/env/data", "REGD_WORKERS=4"});
+  CHECK(c.port == 9000);
+  CHECK(c.data_dir == "/flag/data");
+  CHECK(c.workers == 4);  // no flag: the variable still applies
+}
+
+TEST_CASE("a webhook URL from the environment satisfies a webhook provider from a flag",
+          "[config]") {
+  Config c = Parse({"--sms-provider", "webhook"}, {"REGD_SMS_WEBHOOK_URL=http://env/sms"});
+  CHECK(c.sms.name == "webhook");
+  CHECK(c.sms.webhook_url == "http://env/sms");
+}
+
+TEST_CASE("port out of range or not a number is invalid with a clear message", "[config]") {
+  Status s = Refused({"--port", "70000"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("--port") && Contains("70000"));
+  CHECK(Refused({"--port=-1"}).code() == Status::Code::kInvalid);
+  CHECK(Refused({"--port", "80x"}).code() == Status::Code::kInvalid);
+  CHECK(Refused({"--port", ""}).code() == Status::Code::kInvalid);
+  CHECK(Refused({"--port", "99999999999999999999"}).code() == Status::Code::kInvalid);
+}
+
+TEST_CASE("zero or negative workers is invalid with a clear message", "[config]") {
+  Status s = Refused({"--workers", "0"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("--workers"));
+  CHECK(Refused({"--workers=-2"}).code() == Status::Code::kInvalid);
+  CHECK(Refused({"--workers", "two"}).code() == Status::Code::kInvalid);
+}
+
+TEST_CASE("an unknown flag is invalid and named in the message", "[config]") {
+  Status s = Refused({"--colour", "blue"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("--colour"));
+  CHECK(Refused({"--colour=blue"}).code() == Status::Code::kInvalid);
+}
+
+TEST_CASE("a positional argument is invalid", "[config]") {
+  Status s = Refused({"serve"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("serve"));
+}
+
+TEST_CASE("a flag that needs a value is invalid at the end of the arguments", "[config]") {
+  Status s = Refused({"--data-dir"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("--data-dir"));
+}
+
+TEST_CASE("the webhook provider without a URL is invalid with a clear message", "[config]") {
+  Status s = Refused({"--sms-provider", "webhook"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("--sms-webhook-url"));
+  CHECK(Refused({}, {"REGD_SMS_PROVIDER=webhook"}).code() == Status::Code::kInvalid);
+}
+
+TEST_CASE("a dev fixed captcha that no captcha could have is invalid", "[config]") {
+  for (const char* bad : {"", "ABC", "ABCDE", "AB D", "AB!D", "ÄBCD"}) {
+    INFO(bad);
+    Status s = Refused({"--dev-fixed-captcha", bad});
+    CHECK(s.code() == Status::Code::kInvalid);
+    CHECK_THAT(s.message(), Contains("--dev-fixed-captcha"));
+  }
+}
+
+TEST_CASE("an invalid environment value is invalid and names the variable", "[config]") {
+  Status s = Refused({}, {"REGD_PORT=70000"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("REGD_PORT"));
+  CHECK(Refused({}, {"REGD_WORKERS=0"}).code() == Status::Code::kInvalid);
+}
