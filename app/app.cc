@@ -50,6 +50,9 @@ Status App::Init() {
   provider_ = std::move(provider).value();
   queue::ConsumerPool::Options pool;
   pool.workers = config_.workers;
+  pool.max_attempts = static_cast<uint32_t>(config_.max_attempts);
+  pool.backoff_base_ms = config_.retry_base_ms;
+  pool.backoff_max_ms = std::max(config_.retry_max_ms, config_.retry_base_ms);
   consumers_ = std::make_unique<queue::ConsumerPool>(queue_.get(), clock, pool);
   if (config_.sms_rate_per_s > 0) {
     sms_rate_ = std::make_unique<queue::TokenBucket>(config_.sms_rate_per_s,

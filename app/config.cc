@@ -65,6 +65,21 @@ const std::map<std::string, Flag>& Flags() {
       {"workers",
        {true,
         [](Config& c, const std::string& v) { return ParseInt("workers", v, 1, 64, &c.workers); }}},
+      {"max-attempts",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("max-attempts", v, 1, 100, &c.max_attempts);
+        }}},
+      {"retry-base-ms",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("retry-base-ms", v, 1, 3'600'000, &c.retry_base_ms);
+        }}},
+      {"retry-max-ms",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("retry-max-ms", v, 1, 86'400'000, &c.retry_max_ms);
+        }}},
       {"http-threads",
        {true,
         [](Config& c, const std::string& v) {
@@ -224,6 +239,9 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --http-threads N          HTTP request threads (default 16)
   --sms-provider NAME       console (default: log the code), webhook, twilio or ccp
   --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here
+  --max-attempts N          tries before a job becomes a dead letter (default 5)
+  --retry-base-ms N         first retry after N ms, doubling each time (default 1000)
+  --retry-max-ms N          longest wait between retries (default 60000)
   --sms-rate RATE           at most this many sends (default 20/s; also /m, /h; off)
   --sms-template TEXT       twilio's message text; {code} and {minutes} are replaced
   --twilio-account-sid SID, --twilio-auth-token TOKEN, --twilio-from NUMBER

@@ -21,6 +21,9 @@ struct Config {
   int http_threads = 16;               // HTTP request threads
   queue::SmsProviderConfig sms;        // --sms-provider and its settings
   double sms_rate_per_s = 20;          // --sms-rate; 0: no limit
+  int max_attempts = 5;                // --max-attempts: tries before a job is dead
+  int retry_base_ms = 1000;            // --retry-base-ms: first retry delay, doubling
+  int retry_max_ms = 60000;            // --retry-max-ms: longest retry delay
   std::string web_root;                // empty: the page built into the binary
   std::string dev_fixed_captcha;       // tests and benchmarks only
   bool cookie_secure = false;          // add Secure to cookies (regd behind TLS)

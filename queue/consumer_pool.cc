@@ -121,6 +121,7 @@ void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
               r.error.c_str());
       break;
     case HandlerResult::Kind::kPermanent:
+      ++stats_.permanent_failures;
       s = queue_->Bury(job, r.error);
       if (s.ok()) ++stats_.dead;
       LogError("job %llu %s attempt %u: failed permanently in %.1f ms, dead: %s", id,
@@ -133,6 +134,7 @@ void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
               static_cast<long long>(r.retry_after_ms), r.error.c_str());
       break;
     case HandlerResult::Kind::kRetry: {
+      ++stats_.transient_failures;
       if (job.attempts >= options_.max_attempts) {
         s = queue_->Bury(job, r.error);
         if (s.ok()) ++stats_.dead;

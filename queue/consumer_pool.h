@@ -56,6 +56,9 @@ struct ConsumerStats {
   std::atomic<uint64_t> retried{0};
   std::atomic<uint64_t> dead{0};     // failed permanently or too often
   std::atomic<uint64_t> expired{0};  // deadline passed before it could run
+  // Failed attempts by kind, whatever happened to the job afterwards.
+  std::atomic<uint64_t> transient_failures{0};  // 5xx, 408, 429, timeouts, refused
+  std::atomic<uint64_t> permanent_failures{0};  // other 4xx, bad payload, no handler
   // Handler durations (send latency): bucket i counts runs of at most
   // kLatencyBucketsMs[i] ms; the last bucket is +Inf.
   static constexpr int64_t kLatencyBucketsMs[] = {1,   5,   10,   25,   50,   100,

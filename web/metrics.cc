@@ -20,7 +20,8 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n"
       << name << " " << v << "\n";
   };
-  counter("regd_sms_requested_total", "SMS codes issued and their jobs enqueued.",
+  counter("regd_sms_requested_total", "SMS codes issued.", sms_requested_.load());
+  counter("regd_jobs_enqueued_total", "Jobs enqueued (one per SMS code issued).",
           sms_requested_.load());
   counter("regd_users_registered_total", "Successful registrations.", registered_.load());
   counter("regd_logins_total", "Successful logins.", logins_ok_.load());
@@ -36,6 +37,11 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
             stats->expired.load());
   }
   if (stats != nullptr) {
+    o << "# HELP regd_job_failures_total Failed job attempts by kind.\n"
+      << "# TYPE regd_job_failures_total counter\n"
+      << "regd_job_failures_total{kind=\"transient\"} " << stats->transient_failures.load() << "\n"
+      << "regd_job_failures_total{kind=\"permanent\"} " << stats->permanent_failures.load() << "\n"
+      << "regd_job_failures_total{kind=\"expired\"} " << stats->expired.load() << "\n";
     o << "# HELP regd_job_duration_seconds Time a job's handler took (the SMS send).\n"
       << "# TYPE regd_job_duration_seconds histogram\n";
     uint64_t cumulative = 0;

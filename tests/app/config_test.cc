@@ -197,3 +197,42 @@ TEST_CASE("an invalid environment value is invalid and names the variable", "[co
   CHECK_THAT(s.message(), Contains("REGD_PORT"));
   CHECK(Refused({}, {"REGD_WORKERS=0"}).code() == Status::Code::kInvalid);
 }
+
+TEST_CASE("provider settings come from flags and REGD_ variables", "[config]") {
+  Config c = Parse(
+      {"--sms-provider", "twilio", "--twilio-account-sid", "AC123", "--twilio-from", "+15005550006",
+       "--twilio-base-url", "http://127.0.0.1:9/", "--sms-template", "Code {code}"},
+      {"REGD_TWILIO_AUTH_TOKEN=secret", "REGD_TWILIO_MESSAGING_SERVICE_SID=MG1"});
+  CHECK(c.sms.name == "twilio");
+  CHECK(c.sms.twilio_account_sid == "AC123");
+  CHECK(c.sms.twilio_auth_token == "secret");
+  CHECK(c.sms.twilio_from == "+15005550006");
+  CHECK(c.sms.twilio_messaging_service_sid == "MG1");
+  CHECK(c.sms.twilio_base_url == "http://127.0.0.1:9/");
+  CHECK(c.sms.sms_template == "Code {code}");
+
+  Config ccp = Parse({"--sms-provider=ccp", "--ccp-account-sid=8a1", "--ccp-app-id=8a2",
+                      "--ccp-template-id=1", "--ccp-base-url=http://127.0.0.1:9"},
+                     {"REGD_CCP_AUTH_TOKEN=tok"});
+  CHECK(ccp.sms.ccp_account_sid == "8a1");
+  CHECK(ccp.sms.ccp_auth_token == "tok");
+  CHECK(ccp.sms.ccp_app_id == "8a2");
+  CHECK(ccp.sms.ccp_template_id == "1");
+  CHECK(ccp.sms.ccp_base_url == "http://127.0.0.1:9");
+}
+
+TEST_CASE("retry policy and send rate are configurable", "[config]") {
+  Config d = Parse({});
+  CHECK(d.max_attempts == 5);
+  CHECK(d.retry_base_ms == 1000);
+  CHECK(d.sms_rate_per_s == Approx(20));
+  Config c = Parse({"--max-attempts", "8", "--retry-base-ms", "250", "--retry-max-ms", "5000",
+                    "--sms-rate", "120/m"});
+  CHECK(c.max_attempts == 8);
+  CHECK(c.retry_base_ms == 250);
+  CHECK(c.retry_max_ms == 5000);
+  CHECK(c.sms_rate_per_s == Approx(2));
+  CHECK(Parse({"--sms-rate", "off"}).sms_rate_per_s == 0);
+  CHECK_THAT(Refused({"--sms-rate", "lots"}).message(), Contains("--sms-rate"));
+  CHECK_THAT(Refused({"--max-attempts", "0"}).message(), Contains("--max-attempts"));
+}
