@@ -104,10 +104,11 @@ Status App::Init() {
 void App::Shutdown() {
   if (http_) http_->Stop();
   if (http_thread_.joinable()) http_thread_.join();
-  if (consumers_ && !consumers_->Stop(std::chrono::seconds(10))) {
+  if (consumers_ && !consumers_->Stop(std::chrono::milliseconds(config_.shutdown_grace_ms))) {
     // A send outlived the bound. Its job stays leased on disk and is sent
     // again at the next start; end now rather than hang.
-    LogWarn("a send was still running 10 s after the stop signal; exiting now");
+    LogWarn("a send was still running %d ms after the stop signal; exiting now",
+            config_.shutdown_grace_ms);
     std::_Exit(0);
   }
   if (sweeper_) sweeper_->Stop();

@@ -80,6 +80,11 @@ const std::map<std::string, Flag>& Flags() {
         [](Config& c, const std::string& v) {
           return ParseInt("retry-max-ms", v, 1, 86'400'000, &c.retry_max_ms);
         }}},
+      {"shutdown-grace-ms",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("shutdown-grace-ms", v, 0, 600'000, &c.shutdown_grace_ms);
+        }}},
       {"http-threads",
        {true,
         [](Config& c, const std::string& v) {
@@ -242,6 +247,7 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --max-attempts N          tries before a job becomes a dead letter (default 5)
   --retry-base-ms N         first retry after N ms, doubling each time (default 1000)
   --retry-max-ms N          longest wait between retries (default 60000)
+  --shutdown-grace-ms N     at stop, running sends get N ms to finish (default 10000)
   --sms-rate RATE           at most this many sends (default 20/s; also /m, /h; off)
   --sms-template TEXT       twilio's message text; {code} and {minutes} are replaced
   --twilio-account-sid SID, --twilio-auth-token TOKEN, --twilio-from NUMBER

@@ -24,6 +24,7 @@ struct Config {
   int max_attempts = 5;                // --max-attempts: tries before a job is dead
   int retry_base_ms = 1000;            // --retry-base-ms: first retry delay, doubling
   int retry_max_ms = 60000;            // --retry-max-ms: longest retry delay
+  int shutdown_grace_ms = 10000;       // --shutdown-grace-ms: for running sends at stop
   std::string web_root;                // empty: the page built into the binary
   std::string dev_fixed_captcha;       // tests and benchmarks only
   bool cookie_secure = false;          // add Secure to cookies (regd behind TLS)

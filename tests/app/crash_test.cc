@@ -284,3 +284,35 @@ TEST_CASE("repeated kill -9 and restart under load: every acked code arrives, du
                    << duplicates << " delivered twice (the at-least-once window)");
   CHECK(missing == 0);
 }
+
+TEST_CASE("SIGTERM during a hung send exits 0 after the grace time; the job is sent later",
+          "[crash]") {
+  TempDir dir;
+  FakeSmsServer sms;
+  sms.SetDelay(std::chrono::milliseconds(4000));  // the provider hangs on the first send,
+  sms.ScriptStatuses({503});                      // and that send does not count
+  auto args = Args(dir, sms);
+  args.insert(args.end(), {"--shutdown-grace-ms", "300"});
+  {
+    RegdProcess regd(args, dir.Join("regd1.log"));
+    REQUIRE(regd.started());
+    auto cli = ClientFor(regd);
+    REQUIRE(RequestCode(cli, Mobile(7)) == 200);
+    for (int i = 0; i < 200 && sms.RequestCount() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    REQUIRE(sms.RequestCount() == 1);  // the send is in flight
+    auto t0 = std::chrono::steady_clock::now();
+    int status = regd.Signal(SIGTERM);
+    auto took = std::chrono::steady_clock::now() - t0;
+    REQUIRE(status != -1);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(took < std::chrono::milliseconds(3000));  // did not wait for the 4 s send
+    CHECK(regd.Log().find("still running") != std::string::npos);
+  }
+  sms.SetDelay(std::chrono::milliseconds(0));
+  RegdProcess regd(args, dir.Join("regd2.log"));
+  REQUIRE(regd.started());
+  CHECK(sms.WaitForCode(Mobile(7), std::chrono::seconds(20)).has_value());
+}
