@@ -7,6 +7,7 @@
 #include "queue/http_provider_util.h"
 #include "storage/log.h"
 #include "web/json_reply.h"
+#include "web/messages.h"
 
 namespace regd::web {
 namespace {
@@ -16,26 +17,26 @@ constexpr const char* kContentSecurityPolicy =
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'";
 
-std::string ReasonFor(int status) {
+const char* ReasonFor(int status) {
   switch (status) {
     case 400:
-      return "bad request";
+      return msg::kBadRequest.en;
     case 404:
-      return "not found";
+      return msg::kNotFound.en;
     case 405:
-      return "method not allowed";
+      return msg::kMethodNotAllowed.en;
     case 408:
-      return "request timeout";
+      return msg::kRequestTimeout.en;
     case 413:
-      return "request body too large (limit 16 KiB)";
+      return msg::kBodyTooLarge.en;
     case 414:
-      return "request URI too long";
+      return msg::kUriTooLong.en;
     case 416:
-      return "range not satisfiable";
+      return msg::kRangeNotSatisfiable.en;
     case 431:
-      return "request headers too large";
+      return msg::kHeadersTooLarge.en;
     default:
-      return "request failed";
+      return msg::kRequestFailed.en;
   }
 }
 
@@ -80,8 +81,11 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     listen_fd_ = sock;
   });
 
+  // Every routed answer is localised here, before httplib sets Content-Length
+  // and compresses the body (the post-routing hook runs after both).
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     routes_->Dispatch(req, res);
+    LocalizeError(req, res);
   };
   server_.Get(".*", dispatch);
   // Requests with a body read it through a bounded receiver: httplib 0.11
@@ -105,11 +109,13 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     if (too_big) {
       res.set_header("Connection", "close");  // the rest of the body is not read
       ReplyError(res, 413, ReasonFor(413));
+      LocalizeError(req, res);
       return;
     }
     httplib::Request copy = req;
     copy.body = std::move(body);
     routes_->Dispatch(copy, res);
+    LocalizeError(req, res);
   };
   server_.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
   server_.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
@@ -129,10 +135,11 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   });
 
   // httplib's own errors, and any handler status >= 400 without a body.
-  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.body.empty()) {
       int status = res.status == 500 ? 503 : res.status;
       ReplyError(res, status, ReasonFor(status));
+      LocalizeError(req, res);
     }
   });
   server_.set_exception_handler(
@@ -147,7 +154,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         LogError("exception in %s %s: %s", req.method.c_str(), req.path.c_str(), what.c_str());
         res.headers.clear();
         res.set_header("Retry-After", "5");
-        ReplyError(res, 503, "the server cannot serve this now; try again later");
+        ReplyError(res, 503, msg::kUnavailable.en);
       });
   server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");

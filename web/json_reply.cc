@@ -1,6 +1,7 @@
 #include "web/json_reply.h"
 
 #include "storage/log.h"
+#include "web/messages.h"
 
 namespace regd::web {
 
@@ -41,8 +42,7 @@ void ReplyError(httplib::Response& res, const Status& s) {
     case Status::Code::kUnavailable:
     case Status::Code::kInternal:
       LogError("request failed: %s", s.ToString().c_str());
-      msg = s.code() == Status::Code::kBusy ? "the server is busy; try again later"
-                                            : "the server cannot serve this now; try again later";
+      msg = s.code() == Status::Code::kBusy ? msg::kBusy.en : msg::kUnavailable.en;
       res.set_header("Retry-After", std::to_string(s.retry_after_s() > 0 ? s.retry_after_s() : 5));
       break;
     case Status::Code::kRateLimited:
@@ -52,6 +52,17 @@ void ReplyError(httplib::Response& res, const Status& s) {
       break;
   }
   ReplyError(res, http, msg);
+}
+
+void LocalizeError(const httplib::Request& req, httplib::Response& res) {
+  if (res.status < 400 || res.get_header_value("Content-Type") != "application/json") return;
+  auto body = nlohmann::json::parse(res.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("errmsg") || !body["errmsg"].is_string()) return;
+  const Message* m = FindMessage(body["errmsg"].get<std::string>());
+  if (m == nullptr) return;
+  body["errmsg"] = Text(*m, PreferredLanguage(req.get_header_value("Accept-Language")));
+  if (m->field != nullptr) body["field"] = m->field;
+  res.set_content(body.dump(), "application/json");
 }
 
 void ReplyOk(httplib::Response& res, nlohmann::json extra) {

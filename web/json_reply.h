@@ -4,7 +4,7 @@
 //
 // Never a 500: an internal or storage failure is logged with its detail and
 // answered 503 with a generic message (no SQL, paths or library text reaches
-// a client).
+// a client). Client-visible texts come from the message table (messages.h).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -23,6 +23,10 @@ int HttpStatusFor(const Status& status);
 void ReplyError(httplib::Response& res, const Status& status);
 // Writes {"code": http_status, "errmsg": msg}.
 void ReplyError(httplib::Response& res, int http_status, std::string_view msg);
+// Rewrites a JSON error in the request's language (Accept-Language) and adds
+// "field" when the message concerns one form field (messages.h). Leaves
+// anything else alone. Called once per response, after routing.
+void LocalizeError(const httplib::Request& req, httplib::Response& res);
 // Writes {"code":0,"errmsg":"ok"} merged with extra (an object), status 200.
 void ReplyOk(httplib::Response& res, nlohmann::json extra = nlohmann::json::object());
 

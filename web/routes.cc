@@ -1,6 +1,7 @@
 #include "web/routes.h"
 
 #include "web/json_reply.h"
+#include "web/messages.h"
 #include "web/rules.h"
 
 namespace regd::web {
@@ -104,15 +105,15 @@ void Routes::Dispatch(const Request& req, Response& res) const {
   if (!allowed.empty()) {
     if (allowed.find("GET") != std::string::npos) allowed += ", HEAD";
     res.set_header("Allow", allowed);
-    ReplyError(res, 405, "method " + req.method + " is not allowed here");
+    ReplyError(res, 405, msg::kMethodNotAllowed.en);
     return;
   }
   if (files_->Find(path)) {
     res.set_header("Allow", "GET, HEAD");
-    ReplyError(res, 405, "method " + req.method + " is not allowed here");
+    ReplyError(res, 405, msg::kMethodNotAllowed.en);
     return;
   }
-  ReplyError(res, 404, "not found");
+  ReplyError(res, 404, msg::kNotFound.en);
 }
 
 bool Routes::ServeFile(const Request& req, Response& res) const {
@@ -166,7 +167,7 @@ void Routes::MobileCount(const Request&, Response& res, std::string_view mobile)
 void Routes::Register(const Request& req, Response& res, std::string_view) const {
   json body;
   if (!ParseJsonObject(req.body, &body)) {
-    return ReplyError(res, 400, "the request body must be a JSON object");
+    return ReplyError(res, 400, msg::kBodyNotObject.en);
   }
   RegisterForm form;
   if (!StringField(body, "username", &form.username) ||
@@ -174,8 +175,7 @@ void Routes::Register(const Request& req, Response& res, std::string_view) const
       !StringField(body, "password2", &form.password2) ||
       !StringField(body, "mobile", &form.mobile) ||
       !StringField(body, "sms_code", &form.sms_code)) {
-    return ReplyError(res, 400,
-                      "username, password, password2, mobile and sms_code must be strings");
+    return ReplyError(res, 400, msg::kRegisterFieldTypes.en);
   }
   auto allow = body.find("allow");
   form.allow = allow != body.end() && allow->is_boolean() && allow->get<bool>();
@@ -189,15 +189,15 @@ void Routes::Register(const Request& req, Response& res, std::string_view) const
 void Routes::Login(const Request& req, Response& res, std::string_view) const {
   json body;
   if (!ParseJsonObject(req.body, &body)) {
-    return ReplyError(res, 400, "the request body must be a JSON object");
+    return ReplyError(res, 400, msg::kBodyNotObject.en);
   }
   std::string username, password;
   if (!StringField(body, "username", &username) || !StringField(body, "password", &password)) {
-    return ReplyError(res, 400, "username and password must be strings");
+    return ReplyError(res, 400, msg::kLoginFieldTypes.en);
   }
   auto rem = body.find("remembered");
   if (rem != body.end() && !rem->is_boolean() && !rem->is_null()) {
-    return ReplyError(res, 400, "remembered must be true or false");
+    return ReplyError(res, 400, msg::kRememberedType.en);
   }
   bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
   auto session = signup_->Login(username, password, remembered);

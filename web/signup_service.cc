@@ -8,6 +8,7 @@
 
 #include "queue/sms_job.h"
 #include "web/captcha.h"
+#include "web/messages.h"
 #include "web/rules.h"
 
 namespace regd::web {
@@ -84,7 +85,7 @@ SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
     : kv_(kv), queue_(queue), users_(users), clock_(clock), options_(std::move(options)) {}
 
 Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
-  if (!IsValidUuid(uuid)) return Status::Invalid("image_code_id must be a UUID");
+  if (!IsValidUuid(uuid)) return Status::Invalid(msg::kBadUuid.en);
   std::string text = options_.fixed_captcha.empty() ? RandomCaptchaText() : options_.fixed_captcha;
   int64_t expires = clock_->NowMs() + options_.captcha_ttl_ms;
   Status s = kv_->env()->Update(
@@ -96,10 +97,10 @@ Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
 Status SignupService::SendSmsCode(std::string_view mobile, std::string_view image_code,
                                   std::string_view image_code_id) {
   if (image_code.empty() || image_code_id.empty()) {
-    return Status::Invalid("missing parameter: image_code and image_code_id are required");
+    return Status::Invalid(msg::kMissingImageCode.en);
   }
-  if (!IsValidMobile(mobile)) return Status::Invalid("invalid mobile number");
-  if (!IsValidUuid(image_code_id)) return Status::Invalid("image_code_id must be a UUID");
+  if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile.en);
+  if (!IsValidUuid(image_code_id)) return Status::Invalid(msg::kBadUuid.en);
 
   int64_t now = clock_->NowMs();
   Status outcome;  // what the client is told; the transaction commits either way
@@ -109,20 +110,20 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     auto answer = kv_->Get(txn, cap_key, now);
     if (!answer.ok()) return answer.status();
     if (!answer->has_value()) {
-      outcome = Status::Invalid("image code expired or unknown; get a new one");
+      outcome = Status::Invalid(msg::kImageCodeExpired.en);
       return Status::Ok();
     }
     Status d = kv_->Delete(txn, cap_key);  // usable once, right or wrong
     if (!d.ok()) return d;
     if (!SecretEquals((*answer)->value, Upper(image_code))) {
-      outcome = Status::Invalid("wrong image code");
+      outcome = Status::Invalid(msg::kImageCodeWrong.en);
       return Status::Ok();
     }
     auto flag = kv_->Get(txn, "flag:" + mobile_s, now);
     if (!flag.ok()) return flag.status();
     if (flag->has_value()) {
-      outcome = Status::RateLimited("a code was sent to this mobile recently; try again later",
-                                    CeilSeconds((*flag)->expires_at_ms - now));
+      outcome =
+          Status::RateLimited(msg::kSendTooSoon.en, CeilSeconds((*flag)->expires_at_ms - now));
       return Status::Ok();
     }
     std::string code = NewSmsCode();
@@ -142,13 +143,13 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
 
 Result<bool> SignupService::UsernameTaken(std::string_view username) {
   if (!IsValidUsername(username)) {
-    return Status::Invalid("username must be 5-20 letters, digits, _ or -, and not all digits");
+    return Status::Invalid(msg::kBadUsername.en);
   }
   return users_->UsernameExists(username);
 }
 
 Result<bool> SignupService::MobileTaken(std::string_view mobile) {
-  if (!IsValidMobile(mobile)) return Status::Invalid("invalid mobile number");
+  if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile.en);
   return users_->MobileExists(mobile);
 }
 
@@ -163,16 +164,16 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
     int tries = 0;
     if (!entry->has_value() || !DecodeCode((*entry)->value, &stored, &tries) ||
         tries >= options_.max_code_tries) {
-      outcome = Status::Invalid("SMS code expired; request a new one");
+      outcome = Status::Invalid(msg::kSmsCodeExpired.en);
       return Status::Ok();
     }
     if (SecretEquals(stored, code)) return Status::Ok();
     ++tries;
     if (tries >= options_.max_code_tries) {
-      outcome = Status::Invalid("wrong SMS code; too many tries, request a new code");
+      outcome = Status::Invalid(msg::kSmsCodeTooManyTries.en);
       return kv_->Delete(txn, key);
     }
-    outcome = Status::Invalid("wrong SMS code");
+    outcome = Status::Invalid(msg::kSmsCodeWrong.en);
     return kv_->Put(txn, key, EncodeCode(stored, tries), (*entry)->expires_at_ms);
   });
   return s.ok() ? outcome : s;
@@ -181,27 +182,27 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
 Result<Session> SignupService::Register(const RegisterForm& f) {
   if (f.username.empty() || f.password.empty() || f.password2.empty() || f.mobile.empty() ||
       f.sms_code.empty()) {
-    return Status::Invalid("missing parameter");
+    return Status::Invalid(msg::kMissingParameter.en);
   }
   if (!IsValidUsername(f.username)) {
-    return Status::Invalid("username must be 5-20 letters, digits, _ or -, and not all digits");
+    return Status::Invalid(msg::kBadUsername.en);
   }
   if (!IsValidPassword(f.password)) {
-    return Status::Invalid("password must be 8-20 letters, digits or _");
+    return Status::Invalid(msg::kBadPassword.en);
   }
-  if (f.password != f.password2) return Status::Invalid("the two passwords do not match");
-  if (!IsValidMobile(f.mobile)) return Status::Invalid("invalid mobile number");
-  if (!IsValidSmsCode(f.sms_code)) return Status::Invalid("SMS code must be 6 digits");
-  if (!f.allow) return Status::Invalid("please agree to the user agreement");
+  if (f.password != f.password2) return Status::Invalid(msg::kPasswordsDiffer.en);
+  if (!IsValidMobile(f.mobile)) return Status::Invalid(msg::kBadMobile.en);
+  if (!IsValidSmsCode(f.sms_code)) return Status::Invalid(msg::kBadSmsCode.en);
+  if (!f.allow) return Status::Invalid(msg::kNotAgreed.en);
 
   // Cheap checks first, so a taken name costs no code try and no hashing;
   // the database's UNIQUE constraints still decide races.
   auto taken = users_->UsernameExists(f.username);
   if (!taken.ok()) return taken.status();
-  if (*taken) return Status::Conflict("username already registered");
+  if (*taken) return Status::Conflict(msg::kUsernameTaken.en);
   taken = users_->MobileExists(f.mobile);
   if (!taken.ok()) return taken.status();
-  if (*taken) return Status::Conflict("mobile already registered");
+  if (*taken) return Status::Conflict(msg::kMobileTaken.en);
 
   Status s = CheckSmsCode(f.mobile, f.sms_code);
   if (!s.ok()) return s;
@@ -209,15 +210,19 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
   if (!hash.ok()) return hash.status();
   int64_t now = clock_->NowMs();
   auto id = users_->Create(f.username, f.mobile, *hash, now);
-  if (!id.ok()) return id.status();
+  if (!id.ok()) {
+    if (id.status().code() != Status::Code::kConflict) return id.status();
+    bool mobile = id.status().message().find("mobile") != std::string::npos;
+    return Status::Conflict(mobile ? msg::kMobileTaken.en : msg::kUsernameTaken.en);
+  }
   storage::User user{*id, f.username, f.mobile, *hash, now};
   return OpenSession(user, /*remembered=*/true, f.mobile);
 }
 
 Result<Session> SignupService::Login(std::string_view login, std::string_view password,
                                      bool remembered) {
-  const Status kWrong = Status::Invalid("wrong username or password");
-  if (login.empty() || password.empty()) return Status::Invalid("missing parameter");
+  const Status kWrong = Status::Invalid(msg::kWrongLogin.en);
+  if (login.empty() || password.empty()) return Status::Invalid(msg::kMissingParameter.en);
   if (login.size() > 64 || password.size() > 128) return kWrong;
   auto user = users_->FindByUsername(login);
   if (!user.ok()) return user.status();
@@ -255,7 +260,7 @@ Status SignupService::Logout(std::string_view session_id) {
 }
 
 Result<storage::User> SignupService::SessionUser(std::string_view session_id) {
-  const Status kNoSession = Status::Unauthorized("not logged in");
+  const Status kNoSession = Status::Unauthorized(msg::kNotLoggedIn.en);
   if (!IsSessionIdShaped(session_id)) return kNoSession;
   std::optional<storage::ExpiringKv::Entry> entry;
   Status s = kv_->env()->View([&](Txn& txn) -> Status {

@@ -1,10 +1,11 @@
-// Shared by every page: the message table, the field rules, the JSON API
-// helper and error display. Loaded (deferred) before the page's own script;
-// exposes MESSAGES, RULES and the `regd` namespace as globals.
+// Shared by every page: the message tables, the field rules (fetched from the
+// server), the JSON API helper and error display. Loaded (deferred) before the
+// page's own script; exposes MESSAGES and the `regd` namespace as globals.
 'use strict';
 
-// Every user-visible string. To translate, add a table with the same keys
-// (e.g. `zh: {...}`); the first of navigator.languages that has a table wins.
+// Every user-visible string, one table per language; both tables have the
+// same keys. The page speaks Chinese when navigator.language is zh* and
+// English otherwise, and asks the server for errmsg in the same language.
 // "{name}" is replaced by regd.t(key, {name: ...}).
 const MESSAGES = {
   en: {
@@ -23,10 +24,10 @@ const MESSAGES = {
     label_mobile: 'Mobile number',
     label_image_code: 'Image code',
     label_sms_code: 'SMS code',
-    label_allow: 'I agree to the terms',
-    label_login_username: 'Username or mobile',
+    label_allow: 'I have read and agree to the user agreement',
+    label_login_username: 'Username or mobile number',
     label_remember: 'Remember me',
-    hint_username: '5–20 letters, digits, _ or -',
+    hint_username: '5–20 letters, digits, _ or -; not only digits',
     hint_password: '8–20 letters, digits or _',
     ph_mobile: '11 digits',
     ph_image_code: '4 characters',
@@ -47,44 +48,108 @@ const MESSAGES = {
     loading: 'Loading…',
     signed_in_as: 'Signed in as {username}',
     mobile_is: 'Mobile: {mobile}',
-    sms_sent: 'Code sent. It may take a moment to arrive.',
+    sms_sent: 'Code sent to {mobile}. It may take a moment to arrive.',
+    req_username: 'Enter a username',
+    req_password: 'Enter a password',
+    req_password2: 'Enter the password again',
+    req_mobile: 'Enter your mobile number',
+    req_image_code: 'Enter the characters shown in the image',
+    req_sms_code: 'Enter the code from the SMS',
     err_username: 'Username must be 5–20 letters, digits, _ or -, not only digits',
     err_password: 'Password must be 8–20 letters, digits or _',
     err_password2: 'Passwords do not match',
-    err_mobile: 'Enter a valid mobile number',
+    err_mobile: 'Enter a valid 11-digit mobile number',
     err_sms_code: 'Enter the 6-digit code from the SMS',
     err_image_code: 'Enter the 4 characters shown in the image',
-    err_allow: 'Please agree to the terms',
+    err_allow: 'Please agree to the user agreement',
     err_username_taken: 'This username is already taken',
     err_mobile_taken: 'This mobile number is already registered',
     err_login_username: 'Enter your username or mobile number',
     err_login_password: 'Enter your password',
+    err_rules: 'The page could not load from the server. Check your connection and reload.',
     err_network: 'Cannot reach the server. Check your connection and try again.',
     err_server: 'Something went wrong. Please try again.',
     err_retry_after: 'Too many requests. Try again in {n} s.',
   },
+  zh: {
+    brand: 'regd',
+    title_register: '用户注册 · regd',
+    title_login: '用户登录 · regd',
+    title_user: '我的账户 · regd',
+    register_heading: '用户注册',
+    register_intro: '只需一分钟，即可完成注册。',
+    login_heading: '欢迎回来',
+    login_intro: '请登录您的账户。',
+    user_heading: '我的账户',
+    label_username: '用户名',
+    label_password: '密码',
+    label_password2: '确认密码',
+    label_mobile: '手机号',
+    label_image_code: '图形验证码',
+    label_sms_code: '短信验证码',
+    label_allow: '我已阅读并同意用户协议',
+    label_login_username: '用户名或手机号',
+    label_remember: '记住我',
+    hint_username: '5–20 个字符，可用字母、数字、_ 或 -，不能全为数字',
+    hint_password: '8–20 个字符，可用字母、数字或 _',
+    ph_mobile: '11 位手机号',
+    ph_image_code: '4 位字符',
+    ph_sms_code: '6 位数字',
+    alt_captcha: '图形验证码',
+    title_captcha: '看不清？换一张',
+    btn_get_code: '获取验证码',
+    btn_sending: '发送中…',
+    btn_resend_in: '{n} 秒后重新获取',
+    btn_register: '注册',
+    btn_login: '登录',
+    btn_logout: '退出登录',
+    btn_working: '请稍候…',
+    have_account: '已有账户？',
+    link_login: '立即登录',
+    no_account: '还没有账户？',
+    link_register: '立即注册',
+    loading: '加载中…',
+    signed_in_as: '您好，{username}',
+    mobile_is: '手机号：{mobile}',
+    sms_sent: '验证码已发送至 {mobile}，请注意查收短信。',
+    req_username: '请输入用户名',
+    req_password: '请输入密码',
+    req_password2: '请再次输入密码',
+    req_mobile: '请输入手机号',
+    req_image_code: '请输入图形验证码',
+    req_sms_code: '请输入短信验证码',
+    err_username: '用户名须为 5–20 个字母、数字、_ 或 -，且不能全为数字',
+    err_password: '密码须为 8–20 个字母、数字或 _',
+    err_password2: '两次输入的密码不一致',
+    err_mobile: '请输入正确的 11 位手机号',
+    err_sms_code: '请输入短信中的 6 位验证码',
+    err_image_code: '请输入图中的 4 个字符',
+    err_allow: '请阅读并勾选同意用户协议',
+    err_username_taken: '该用户名已被注册',
+    err_mobile_taken: '该手机号已被注册',
+    err_login_username: '请输入用户名或手机号',
+    err_login_password: '请输入密码',
+    err_rules: '页面加载失败，请检查网络后刷新重试。',
+    err_network: '无法连接服务器，请检查网络后重试。',
+    err_server: '出错了，请稍后重试。',
+    err_retry_after: '请求过于频繁，请 {n} 秒后再试。',
+  },
 };
 
-// Field rules, shaped as plain JSON so the server can serve them later.
-// A value is valid if it matches `pattern` and does not match `forbid`;
-// otherwise `message` (a MESSAGES key) is shown.
-const RULES = {
-  username: {pattern: '^[A-Za-z0-9_-]{5,20}$', forbid: '^[0-9]+$', message: 'err_username'},
-  password: {pattern: '^[A-Za-z0-9_]{8,20}$', message: 'err_password'},
-  mobile: {pattern: '^1[3-9][0-9]{9}$', message: 'err_mobile'},
-  sms_code: {pattern: '^[0-9]{6}$', message: 'err_sms_code'},
-  image_code: {pattern: '^[A-Za-z0-9]{4}$', message: 'err_image_code'},
-  login_username: {pattern: '\\S', message: 'err_login_username'},
-  login_password: {pattern: '.', message: 'err_login_password'},
+// The message shown when a value breaks the server's rule of that name
+// (GET /rules.json gives the rules themselves).
+const RULE_MESSAGES = {
+  username: 'err_username',
+  password: 'err_password',
+  mobile: 'err_mobile',
+  sms_code: 'err_sms_code',
+  image_code: 'err_image_code',
 };
 
 const regd = (() => {
-  const lang =
-    (navigator.languages || [navigator.language || 'en'])
-      .map((l) => String(l).toLowerCase().split('-')[0])
-      .find((l) => Object.prototype.hasOwnProperty.call(MESSAGES, l)) || 'en';
+  const lang = /^zh\b/i.test(navigator.language || '') ? 'zh' : 'en';
   const table = MESSAGES[lang];
-  document.documentElement.lang = lang;
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
 
   function t(key, vars) {
     const text = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : MESSAGES.en[key] || key;
@@ -103,20 +168,6 @@ const regd = (() => {
     }
   }
 
-  const compiled = {};
-  function regex(src) {
-    return compiled[src] || (compiled[src] = new RegExp(src));
-  }
-
-  // Returns '' if `value` satisfies RULES[name], else the translated message.
-  function checkRule(name, value) {
-    const rule = RULES[name];
-    if (!regex(rule.pattern).test(value) || (rule.forbid && regex(rule.forbid).test(value))) {
-      return t(rule.message);
-    }
-    return '';
-  }
-
   // Seconds from a Retry-After header (delta-seconds or HTTP-date); 0 if absent.
   function parseRetryAfter(header) {
     if (!header) return 0;
@@ -126,12 +177,17 @@ const regd = (() => {
     return Number.isNaN(when) ? 0 : Math.max(0, Math.ceil((when - Date.now()) / 1000));
   }
 
-  // Calls the JSON API. Never throws; resolves to
-  // {ok, status, data, errmsg, retryAfter}. ok means HTTP 2xx and code 0;
-  // status is 0 when the server could not be reached. errmsg is the
-  // server's text, or a generic translated one.
+  // Calls the JSON API in the page's language. Never throws; resolves to
+  // {ok, status, data, errmsg, field, retryAfter}. ok means HTTP 2xx and
+  // code 0; status is 0 when the server could not be reached. errmsg is the
+  // server's text, or a generic translated one; field is the form field the
+  // server says the error concerns ('' if none).
   async function api(method, path, body) {
-    const init = {method, credentials: 'same-origin', headers: {Accept: 'application/json'}};
+    const init = {
+      method,
+      credentials: 'same-origin',
+      headers: {Accept: 'application/json', 'Accept-Language': lang === 'zh' ? 'zh-CN,zh;q=0.9' : 'en'},
+    };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
@@ -140,7 +196,7 @@ const regd = (() => {
     try {
       res = await fetch(path, init);
     } catch (e) {
-      return {ok: false, status: 0, data: {}, errmsg: t('err_network'), retryAfter: 0};
+      return {ok: false, status: 0, data: {}, errmsg: t('err_network'), field: '', retryAfter: 0};
     }
     let data = {};
     try {
@@ -156,7 +212,42 @@ const regd = (() => {
       else if (retryAfter) errmsg = t('err_retry_after', {n: retryAfter});
       else errmsg = t('err_server');
     }
-    return {ok, status: res.status, data, errmsg, retryAfter};
+    const field = !ok && typeof data.field === 'string' ? data.field : '';
+    return {ok, status: res.status, data, errmsg, field, retryAfter};
+  }
+
+  // The server's field rules, compiled once: name -> RegExp. Filled by
+  // loadRules(); until then (or if the server could not be reached) no rule
+  // is checked here and the server's own check is the only one.
+  const rules = {};
+  let rulesPromise = null;
+
+  // Fetches GET /rules.json once. Resolves to true when the rules are known.
+  function loadRules() {
+    if (!rulesPromise) {
+      rulesPromise = api('GET', '/rules.json').then((r) => {
+        if (!r.ok) return false;
+        for (const [name, src] of Object.entries(r.data)) {
+          if (typeof src !== 'string') continue;
+          try {
+            rules[name] = new RegExp(src);
+          } catch (e) {
+            // A pattern this browser cannot compile is left to the server.
+          }
+        }
+        return Object.keys(rules).length > 0;
+      });
+    }
+    return rulesPromise;
+  }
+
+  // Returns '' if `value` satisfies the server's rule `name`, else the
+  // translated message. An empty value gets the "req_<name>" message.
+  function checkRule(name, value) {
+    if (value === '') return t(`req_${name}`);
+    const re = rules[name];
+    if (!re || re.test(value)) return '';
+    return t(RULE_MESSAGES[name] || 'err_server');
   }
 
   // A fresh UUID v4 (crypto.randomUUID needs a secure context).
@@ -182,8 +273,8 @@ const regd = (() => {
     if (el) el.textContent = msg || '';
   }
 
-  // Which field a server error message is about, or '' if it is unclear.
-  // Checked in order: the first match wins.
+  // Which field an error is about, for a server that does not send `field`:
+  // a guess from its English errmsg, first match wins; '' if unclear.
   const ERROR_FIELDS = [
     [/sms/i, 'sms_code'],
     [/image|captcha/i, 'image_code'],
@@ -193,12 +284,13 @@ const regd = (() => {
     [/user ?name/i, 'username'],
     [/allow|agree|terms/i, 'allow'],
   ];
-  function guessField(errmsg) {
-    const hit = ERROR_FIELDS.find(([re]) => re.test(errmsg));
+  function errorField(r) {
+    if (r.field) return r.field;
+    const hit = ERROR_FIELDS.find(([re]) => re.test(r.errmsg));
     return hit ? hit[1] : '';
   }
 
   applyI18n(document);
 
-  return {t, applyI18n, checkRule, api, uuid, showError, showFormError, guessField};
+  return {lang, t, applyI18n, loadRules, checkRule, api, uuid, showError, showFormError, errorField};
 })();

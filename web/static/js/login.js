@@ -7,26 +7,27 @@
   const form = $('login-form');
   const submitBtn = $('submit');
   const remembered = $('remembered');
-  // Input element -> rule name in RULES.
+  // Input element -> message when it is left empty. Login checks no format:
+  // the field may hold a username or a mobile number.
   const fields = [
-    [$('username'), 'login_username'],
-    [$('password'), 'login_password'],
+    [$('username'), 'err_login_username'],
+    [$('password'), 'err_login_password'],
   ];
 
   function value(el) {
     return el.type === 'password' ? el.value : el.value.trim();
   }
 
-  function validate(el, rule) {
-    const msg = regd.checkRule(rule, value(el));
+  function validate(el, message) {
+    const msg = value(el) === '' ? t(message) : '';
     regd.showError(el, msg);
     return msg === '';
   }
 
-  for (const [el, rule] of fields) {
-    el.addEventListener('blur', () => validate(el, rule));
+  for (const [el, message] of fields) {
+    el.addEventListener('blur', () => validate(el, message));
     el.addEventListener('input', () => {
-      if (el.getAttribute('aria-invalid') === 'true' && !regd.checkRule(rule, value(el))) regd.showError(el, '');
+      if (el.getAttribute('aria-invalid') === 'true' && value(el) !== '') regd.showError(el, '');
       regd.showFormError('');
     });
   }
@@ -35,7 +36,7 @@
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     if (submitting) return;
-    const bad = fields.filter(([el, rule]) => !validate(el, rule));
+    const bad = fields.filter(([el, message]) => !validate(el, message));
     if (bad.length) {
       bad[0][0].focus();
       return;
@@ -57,5 +58,7 @@
     submitBtn.disabled = false;
     submitBtn.textContent = t('btn_login');
     regd.showFormError(r.errmsg);
+    // Most often the password was mistyped: ready to type it again.
+    if (r.status === 400) fields[1][0].select();
   });
 })();

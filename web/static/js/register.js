@@ -1,6 +1,8 @@
-// Register page: checks each field as the user leaves it, asks the server
-// whether the username / mobile is free, fetches the captcha image and the
-// SMS code, and posts the form. Errors appear under the field they concern.
+// Register page: checks each field with the server's rules (GET /rules.json)
+// as the user leaves it, asks the server whether the username / mobile is
+// free, fetches the captcha image and the SMS code, and posts the form.
+// Errors, the page's own and the server's, appear under the field they
+// concern; the submit button stays disabled until every field is valid.
 'use strict';
 
 (() => {
@@ -15,14 +17,17 @@
   for (const name of ['username', 'password', 'password2', 'mobile', 'image_code', 'sms_code', 'allow']) {
     fields[name] = $(name);
   }
-  // The fields POST /register/ needs; the captcha is only for "Get code".
+  // The fields POST /register/ needs, in page order; the captcha is only
+  // for "Get code".
   const SUBMIT_FIELDS = ['username', 'password', 'password2', 'mobile', 'sms_code', 'allow'];
+  const SMS_FIELDS = ['mobile', 'image_code', 'sms_code'];
   const COUNT_PATHS = {username: '/usernames/', mobile: '/mobiles/'};
   const TAKEN_MESSAGES = {username: 'err_username_taken', mobile: 'err_mobile_taken'};
 
   // An error the server reported for a value; it holds until the value changes.
   const serverErrors = {};  // name -> {value, msg}
   const lastCounted = {};   // name -> value last sent to the count endpoint
+  let ready = false;        // rules loaded, handlers wired
   let imageCodeId = '';
   let smsInFlight = false;
   let countdownEnd = 0;
@@ -40,7 +45,10 @@
     const v = value(name);
     const known = serverErrors[name];
     if (known && known.value === v) return known.msg;
-    if (name === 'password2') return v !== '' && v === value('password') ? '' : t('err_password2');
+    if (name === 'password2') {
+      if (v === '') return t('req_password2');
+      return v === value('password') ? '' : t('err_password2');
+    }
     if (name === 'allow') return v ? '' : t('err_allow');
     return regd.checkRule(name, v);
   }
@@ -51,8 +59,31 @@
     return msg === '';
   }
 
+  // Shows every error of `names`, focuses the first bad field; true if none.
+  function validateAll(names) {
+    const bad = names.filter((n) => !validate(n));
+    if (bad.length) fields[bad[0]].focus();
+    return bad.length === 0;
+  }
+
   function refreshSubmit() {
-    submitBtn.disabled = submitting || SUBMIT_FIELDS.some((n) => fieldError(n) !== '');
+    submitBtn.disabled = !ready || submitting || SUBMIT_FIELDS.some((n) => fieldError(n) !== '');
+  }
+
+  // Shows a failed request's errmsg beside the field the server names (if it
+  // is one of `allowed`), else beside `fallback`, else above the button.
+  // Returns the field used, or ''.
+  function showServerError(r, allowed, fallback) {
+    let name = regd.errorField(r);
+    if (!allowed.includes(name)) name = fallback;
+    if (!name) {
+      regd.showFormError(r.errmsg);
+      return '';
+    }
+    if (name !== 'image_code') serverErrors[name] = {value: value(name), msg: r.errmsg};
+    regd.showError(fields[name], r.errmsg);
+    fields[name].focus();
+    return name;
   }
 
   async function checkTaken(name) {
@@ -70,6 +101,7 @@
   function renewCaptcha() {
     imageCodeId = regd.uuid();
     captchaImg.src = `/image_codes/${imageCodeId}/`;
+    fields.image_code.value = '';
   }
 
   function updateSmsButton() {
@@ -92,44 +124,34 @@
   }
 
   async function requestSmsCode() {
-    if (smsInFlight || smsBtn.disabled) return;
-    const mobileOk = validate('mobile');
-    const captchaOk = validate('image_code');
-    if (!mobileOk || !captchaOk) {
-      fields[mobileOk ? 'image_code' : 'mobile'].focus();
-      return;
-    }
+    if (!ready || smsInFlight || smsBtn.disabled) return;
+    if (!validateAll(['mobile', 'image_code'])) return;
     smsInFlight = true;
     updateSmsButton();
     smsNote.textContent = '';
     regd.showError(fields.sms_code, '');
+    const mobile = value('mobile');
     const query = new URLSearchParams({image_code: value('image_code'), image_code_id: imageCodeId});
-    const r = await regd.api('GET', `/sms_codes/${encodeURIComponent(value('mobile'))}/?${query}`);
+    const r = await regd.api('GET', `/sms_codes/${encodeURIComponent(mobile)}/?${query}`);
     smsInFlight = false;
     // A captcha is spent by any attempt, right or wrong.
     renewCaptcha();
-    fields.image_code.value = '';
     if (r.ok) {
-      smsNote.textContent = t('sms_sent');
+      smsNote.textContent = t('sms_sent', {mobile});
       startCountdown(r.retryAfter || 60);
       fields.sms_code.focus();
       return;
     }
     if (r.status === 429) startCountdown(r.retryAfter || 60);
     updateSmsButton();
-    const field = r.status === 400 ? regd.guessField(r.errmsg) : '';
-    const target = field === 'mobile' || field === 'image_code' ? field : 'sms_code';
-    regd.showError(fields[target], r.errmsg);
-    if (target === 'mobile') serverErrors.mobile = {value: value('mobile'), msg: r.errmsg};
-    fields[target].focus();
+    showServerError(r, SMS_FIELDS, 'sms_code');
     refreshSubmit();
   }
 
   async function submit(event) {
     event.preventDefault();
-    const bad = SUBMIT_FIELDS.filter((n) => !validate(n));
-    if (bad.length || submitting) {
-      if (bad.length) fields[bad[0]].focus();
+    if (!ready || submitting) return;
+    if (!validateAll(SUBMIT_FIELDS)) {
       refreshSubmit();
       return;
     }
@@ -139,7 +161,6 @@
     regd.showFormError('');
     const body = {};
     for (const n of SUBMIT_FIELDS) body[n] = value(n);
-    body.allow = true;
     const r = await regd.api('POST', '/register/', body);
     if (r.ok) {
       window.location.assign('/user.html');
@@ -147,54 +168,63 @@
     }
     submitting = false;
     submitBtn.textContent = t('btn_register');
-    const field = r.status === 400 || r.status === 409 ? regd.guessField(r.errmsg) : '';
-    if (SUBMIT_FIELDS.includes(field)) {
-      if (field === 'sms_code') smsNote.textContent = '';
-      serverErrors[field] = {value: value(field), msg: r.errmsg};
-      validate(field);
-      fields[field].focus();
-    } else {
-      regd.showFormError(r.errmsg);
-    }
+    if (showServerError(r, SUBMIT_FIELDS, '') === 'sms_code') smsNote.textContent = '';
     refreshSubmit();
   }
 
-  for (const [name, el] of Object.entries(fields)) {
-    if (el.type === 'checkbox') {
-      el.addEventListener('change', () => {
+  function wire() {
+    for (const [name, el] of Object.entries(fields)) {
+      if (el.type === 'checkbox') {
+        el.addEventListener('change', () => {
+          validate(name);
+          refreshSubmit();
+        });
+        continue;
+      }
+      // Errors appear when the user leaves a field and vanish as soon as it is fixed.
+      el.addEventListener('blur', () => {
+        // The captcha only matters for "Get code", which checks it itself.
+        if (name === 'image_code' && value(name) === '') return;
         validate(name);
+        if (name === 'password' && fields.password2.value !== '') validate('password2');
+        if (name in COUNT_PATHS) checkTaken(name);
         refreshSubmit();
       });
-      continue;
+      el.addEventListener('input', () => {
+        if (el.getAttribute('aria-invalid') === 'true' && fieldError(name) === '') regd.showError(el, '');
+        if (name === 'password' && fields.password2.getAttribute('aria-invalid') === 'true') validate('password2');
+        refreshSubmit();
+      });
     }
-    // Errors appear when the user leaves a field and vanish as soon as it is fixed.
-    el.addEventListener('blur', () => {
-      // The captcha only matters for "Get code", which checks it itself.
-      if (name === 'image_code' && value(name) === '') return;
-      validate(name);
-      if (name in COUNT_PATHS) checkTaken(name);
-      refreshSubmit();
+    // Enter in the captcha asks for the code; Enter elsewhere while the form
+    // is incomplete shows what is missing (a disabled button would ignore it).
+    form.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' || event.target.tagName !== 'INPUT') return;
+      if (event.target === fields.image_code) {
+        event.preventDefault();
+        requestSmsCode();
+      } else if (submitBtn.disabled) {
+        event.preventDefault();
+        if (!submitting) validateAll(SUBMIT_FIELDS);
+      }
     });
-    el.addEventListener('input', () => {
-      if (el.getAttribute('aria-invalid') === 'true' && fieldError(name) === '') regd.showError(el, '');
-      if (name === 'password' && fields.password2.value !== '') validate('password2');
-      refreshSubmit();
-    });
+    smsBtn.addEventListener('click', requestSmsCode);
+    form.addEventListener('submit', submit);
   }
-  fields.image_code.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter') {
-      event.preventDefault();
-      requestSmsCode();
-    }
-  });
+
   $('captcha-btn').addEventListener('click', () => {
     renewCaptcha();
-    fields.image_code.value = '';
+    regd.showError(fields.image_code, '');
     fields.image_code.focus();
   });
-  smsBtn.addEventListener('click', requestSmsCode);
-  form.addEventListener('submit', submit);
 
   renewCaptcha();
   refreshSubmit();
+  regd.loadRules().then((loaded) => {
+    // Without the rules the server's own checks still guard every request.
+    if (!loaded) regd.showFormError(t('err_rules'));
+    ready = true;
+    wire();
+    refreshSubmit();
+  });
 })();
