@@ -118,10 +118,14 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const Options& options) {
     return Status::Unavailable("open " + options.path + ": " + mdb_strerror(rc));
   int dead = 0;
   mdb_reader_check(env, &dead);
+  owner->writer_ = std::make_unique<GroupCommit>(env);
   return owner;
 }
 
-LmdbEnv::~LmdbEnv() { mdb_env_close(env_); }
+LmdbEnv::~LmdbEnv() {
+  writer_.reset();
+  mdb_env_close(env_);
+}
 
 Result<MDB_dbi> LmdbEnv::OpenDb(const char* name) {
   auto txn = BeginWrite();
@@ -148,13 +152,10 @@ Result<Txn> LmdbEnv::BeginWrite() {
   return Txn(t, false);
 }
 
-Status LmdbEnv::Update(const std::function<Status(Txn&)>& fn) {
-  auto txn = BeginWrite();
-  if (!txn.ok()) return txn.status();
-  Status s = fn(*txn);
-  if (!s.ok()) return s;  // the Txn's destructor aborts
-  return txn->Commit();
-}
+Status LmdbEnv::Update(const std::function<Status(Txn&)>& fn) { return writer_->Submit(fn); }
+
+uint64_t LmdbEnv::commit_batches() const { return writer_->batches(); }
+uint64_t LmdbEnv::commit_writes() const { return writer_->writes(); }
 
 Status LmdbEnv::View(const std::function<Status(Txn&)>& fn) {
   auto txn = BeginRead();

@@ -10,9 +10,11 @@
 //    thread-local slot (regd serves requests from a thread pool).
 //  - Keep read transactions short: a long reader stops page reuse and the
 //    file grows.
-//  - One write transaction at a time (LMDB serialises them with its own lock).
-//    Commit flushes to disk (no MDB_NOSYNC / MDB_NOMETASYNC): a committed
-//    write survives kill -9 and power loss. mdb_txn_commit frees the
+//  - One writer: Update hands its function to GroupCommit, whose thread runs
+//    the waiting functions in one write transaction (a nested transaction
+//    each) and commits them with one flush (group_commit.h). Commit flushes
+//    to disk (no MDB_NOSYNC / MDB_NOMETASYNC): a committed write survives
+//    kill -9 and power loss. BeginWrite is for start-up and tests only. mdb_txn_commit frees the
 //    transaction even when it fails, so a failed commit is never aborted.
 //  - Close cursors before commit (Cursor's destructor does it; keep cursors
 //    in an inner scope).
@@ -35,6 +37,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/group_commit.h"
 #include "storage/status.h"
 
 namespace regd::storage {
@@ -131,9 +134,14 @@ class LmdbEnv {
   Result<Txn> BeginRead();
   Result<Txn> BeginWrite();
 
-  // Runs fn in a write transaction and commits it if fn returns ok; when this
-  // returns ok the writes are on disk.
+  // Runs fn in a write transaction (batched with concurrent callers, see
+  // group_commit.h) and keeps its writes if fn returns ok; when this returns
+  // ok the writes are on disk. fn runs on the writer thread and must not call
+  // Update. fn's error is returned as is, and its writes are discarded.
   Status Update(const std::function<Status(Txn&)>& fn);
+  // Batches committed and writes done through Update (for benchmarks).
+  uint64_t commit_batches() const;
+  uint64_t commit_writes() const;
   // Runs fn in a read transaction.
   Status View(const std::function<Status(Txn&)>& fn);
 
@@ -142,6 +150,7 @@ class LmdbEnv {
  private:
   explicit LmdbEnv(MDB_env* env) : env_(env) {}
   MDB_env* env_;
+  std::unique_ptr<GroupCommit> writer_;  // stopped before env_ closes
 };
 
 }  // namespace regd::storage

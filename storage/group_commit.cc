@@ -1,0 +1,91 @@
+#include "storage/group_commit.h"
+
+#include "storage/lmdb_env.h"
+
+namespace regd::storage {
+
+GroupCommit::GroupCommit(MDB_env* env) : env_(env) {
+  writer_ = std::thread([this] { Run(); });
+}
+
+GroupCommit::~GroupCommit() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+Status GroupCommit::Submit(const std::function<Status(Txn&)>& fn) {
+  Pending p{&fn, Status(), false};
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stop_) return Status::Unavailable("storage is shutting down");
+  queue_.push_back(&p);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&p] { return p.done; });
+  return p.result;
+}
+
+uint64_t GroupCommit::batches() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return batches_;
+}
+
+uint64_t GroupCommit::writes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writes_;
+}
+
+void GroupCommit::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_ and nothing left to write
+    std::deque<Pending*> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    RunBatch(batch);
+    lock.lock();
+    ++batches_;
+    writes_ += batch.size();
+    for (Pending* p : batch) p->done = true;
+    done_cv_.notify_all();
+  }
+}
+
+void GroupCommit::RunBatch(std::deque<Pending*>& batch) {
+  MDB_txn* outer = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &outer);
+  if (rc != MDB_SUCCESS) {
+    for (Pending* p : batch) p->result = LmdbStatus(rc, "begin write");
+    return;
+  }
+  Txn parent(outer, false);
+  bool any_ok = false;
+  for (Pending* p : batch) {
+    MDB_txn* inner = nullptr;
+    rc = mdb_txn_begin(env_, parent.get(), 0, &inner);
+    if (rc != MDB_SUCCESS) {
+      p->result = LmdbStatus(rc, "begin nested write");
+      continue;
+    }
+    Txn child(inner, false);
+    Status s = (*p->fn)(child);
+    if (s.ok()) s = child.Commit();  // into the parent: no flush yet
+    p->result = s;                   // a failed function's child is aborted by ~Txn
+    any_ok = any_ok || s.ok();
+  }
+  if (!any_ok) return;  // nothing to write; ~Txn aborts the parent
+  Status committed = parent.Commit();
+  if (!committed.ok()) {
+    for (Pending* p : batch) {
+      if (p->result.ok()) p->result = committed;
+    }
+  }
+}
+
+}  // namespace regd::storage
