@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps test-deps configure build run test format clean
+.PHONY: all deps test-deps configure build run test e2e format clean
 
 all: build
 
@@ -27,6 +27,11 @@ run: build
 test: test-deps configure
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Only the browser suite (make test runs it too).
+e2e: test-deps configure
+	@cmake --build $(BUILD) -j $(JOBS) --target regd
+	@cd $(BUILD) && ctest --output-on-failure -R '^e2e$$'
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

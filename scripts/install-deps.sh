@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages regd needs to build and test. Idempotent: apt-get
-# runs only when a package is missing. Needs root (or sudo) on Debian 12.
+# Installs what regd needs from Debian's packages. Idempotent: apt-get runs
+# only when something is missing. Needs root (or sudo) on Debian 12.
+#   install-deps.sh          build and run
+#   install-deps.sh --test   also the test suite: Catch2, Chromium, Node.js + npm,
+#                            and the browser tests' npm packages (tests/e2e)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev
   libsqlite3-dev liblmdb-dev nlohmann-json3-dev libsodium-dev ca-certificates)
-test_pkgs=(catch2 curl)
+test_pkgs=(catch2 curl chromium fonts-wqy-microhei)
+
+testing=0
+if [ "${1:-}" = "--test" ]; then testing=1; fi
 
 want=("${build_pkgs[@]}")
-if [ "${1:-}" = "--test" ]; then want+=("${test_pkgs[@]}"); fi
+if [ $testing = 1 ]; then
+  want+=("${test_pkgs[@]}")
+  # Node.js may come from Debian (nodejs + npm) or elsewhere with npm bundled;
+  # install Debian's only when the command is missing.
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+fi
 
 missing=()
 for p in "${want[@]}"; do
@@ -16,11 +29,23 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The browser tests' packages (playwright-core drives Debian's chromium; it
+# never downloads a browser). npm ci only when the lock file changed.
+if [ $testing = 1 ]; then
+  stamp=tests/e2e/node_modules/.installed-lock
+  if [ ! -f "$stamp" ] || ! cmp -s tests/e2e/package-lock.json "$stamp"; then
+    echo "install-deps: npm ci in tests/e2e"
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/e2e/package-lock.json "$stamp"
+  fi
+fi

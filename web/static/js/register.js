@@ -172,7 +172,8 @@
     refreshSubmit();
   }
 
-  function wire() {
+  // Field checks start once the server's rules are known.
+  function wireFields() {
     for (const [name, el] of Object.entries(fields)) {
       if (el.type === 'checkbox') {
         el.addEventListener('change', () => {
@@ -196,22 +197,23 @@
         refreshSubmit();
       });
     }
-    // Enter in the captcha asks for the code; Enter elsewhere while the form
-    // is incomplete shows what is missing (a disabled button would ignore it).
-    form.addEventListener('keydown', (event) => {
-      if (event.key !== 'Enter' || event.target.tagName !== 'INPUT') return;
-      if (event.target === fields.image_code) {
-        event.preventDefault();
-        requestSmsCode();
-      } else if (submitBtn.disabled) {
-        event.preventDefault();
-        if (!submitting) validateAll(SUBMIT_FIELDS);
-      }
-    });
-    smsBtn.addEventListener('click', requestSmsCode);
-    form.addEventListener('submit', submit);
   }
 
+  // Enter in the captcha asks for the code; Enter elsewhere while the form
+  // is incomplete shows what is missing (a disabled button would ignore it).
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.target.tagName !== 'INPUT') return;
+    if (event.target === fields.image_code) {
+      event.preventDefault();
+      requestSmsCode();
+    } else if (submitBtn.disabled) {
+      event.preventDefault();
+      if (ready && !submitting) validateAll(SUBMIT_FIELDS);
+    }
+  });
+  // Bound before the rules arrive: the form must never submit natively.
+  form.addEventListener('submit', submit);
+  smsBtn.addEventListener('click', requestSmsCode);
   $('captcha-btn').addEventListener('click', () => {
     renewCaptcha();
     regd.showError(fields.image_code, '');
@@ -224,7 +226,7 @@
     // Without the rules the server's own checks still guard every request.
     if (!loaded) regd.showFormError(t('err_rules'));
     ready = true;
-    wire();
+    wireFields();
     refreshSubmit();
   });
 })();
