@@ -72,8 +72,9 @@ Status App::Init() {
     signup.pwhash = storage::PwhashCost::Minimum();
     LogWarn("--pwhash min: passwords are hashed with the weakest cost. For tests only.");
   }
-  signup_ =
-      std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(), clock, signup);
+  hashes_ = std::make_unique<storage::HashPool>(config_.hash_workers, config_.hash_queue);
+  signup_ = std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(),
+                                                 hashes_.get(), clock, signup);
   files_ = config_.web_root.empty() ? web::StaticFiles::Embedded()
                                     : web::StaticFiles::FromDirectory(config_.web_root);
   metrics_ = std::make_unique<web::Metrics>();

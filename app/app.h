@@ -21,6 +21,7 @@
 #include "queue/token_bucket.h"
 #include "storage/expiring_kv.h"
 #include "storage/expiry_sweeper.h"
+#include "storage/hash_pool.h"
 #include "storage/lmdb_env.h"
 #include "storage/status.h"
 #include "storage/user_store.h"
@@ -57,6 +58,7 @@ class App {
   std::unique_ptr<queue::TokenBucket> sms_rate_;  // null: no send-rate limit
   std::unique_ptr<queue::ConsumerPool> consumers_;
   std::unique_ptr<storage::ExpirySweeper> sweeper_;
+  std::unique_ptr<storage::HashPool> hashes_;
   std::unique_ptr<web::SignupService> signup_;
   std::unique_ptr<web::StaticFiles> files_;
   std::unique_ptr<web::Metrics> metrics_;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <functional>
 #include <map>
+#include <thread>
 
 namespace regd::app {
 namespace {
@@ -84,6 +85,16 @@ const std::map<std::string, Flag>& Flags() {
        {true,
         [](Config& c, const std::string& v) {
           return ParseInt("shutdown-grace-ms", v, 0, 600'000, &c.shutdown_grace_ms);
+        }}},
+      {"hash-workers",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("hash-workers", v, 1, 256, &c.hash_workers);
+        }}},
+      {"hash-queue",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("hash-queue", v, 0, 10000, &c.hash_queue);
         }}},
       {"http-threads",
        {true,
@@ -177,6 +188,10 @@ std::string EnvName(const std::string& flag) {
 
 }  // namespace
 
+int DefaultHashWorkers() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 Result<Config> ParseConfig(const std::vector<std::string>& args,
                            const std::vector<std::string>& env) {
   Config c;
@@ -241,7 +256,9 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --port N                  port (default 8000; 0 picks a free port and prints it)
   --data-dir DIR            where users.sqlite3 and lmdb/ live (default ./data)
   --workers N               consumer threads sending SMS (default 2)
-  --http-threads N          HTTP request threads (default 16)
+  --http-threads N          HTTP request threads (default 64)
+  --hash-workers N          password hashes (Argon2id, 64 MiB each) at once (default: cores)
+  --hash-queue N            logins/registrations that may wait for a hash; more get 503 (32)
   --sms-provider NAME       console (default: log the code), webhook, twilio or ccp
   --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here
   --max-attempts N          tries before a job becomes a dead letter (default 5)

@@ -13,23 +13,28 @@
 
 namespace regd::app {
 
+// The number of cores: one Argon2id hash per core at a time.
+int DefaultHashWorkers();
+
 struct Config {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string data_dir = "./data";
-  int workers = 2;                     // consumer threads sending SMS
-  int http_threads = 16;               // HTTP request threads
-  queue::SmsProviderConfig sms;        // --sms-provider and its settings
-  double sms_rate_per_s = 20;          // --sms-rate; 0: no limit
-  int max_attempts = 5;                // --max-attempts: tries before a job is dead
-  int retry_base_ms = 1000;            // --retry-base-ms: first retry delay, doubling
-  int retry_max_ms = 60000;            // --retry-max-ms: longest retry delay
-  int shutdown_grace_ms = 10000;       // --shutdown-grace-ms: for running sends at stop
-  std::string web_root;                // empty: the page built into the binary
-  std::string dev_fixed_captcha;       // tests and benchmarks only
-  bool cookie_secure = false;          // add Secure to cookies (regd behind TLS)
-  size_t lmdb_map_mb = 1024;           // LMDB map size
-  std::string pwhash = "interactive";  // interactive | min (tests only)
+  int workers = 2;                          // consumer threads sending SMS
+  int http_threads = 64;                    // HTTP request threads
+  int hash_workers = DefaultHashWorkers();  // password hashes at once (--hash-workers)
+  int hash_queue = 32;                      // more waiting than that: 503 (--hash-queue)
+  queue::SmsProviderConfig sms;             // --sms-provider and its settings
+  double sms_rate_per_s = 20;               // --sms-rate; 0: no limit
+  int max_attempts = 5;                     // --max-attempts: tries before a job is dead
+  int retry_base_ms = 1000;                 // --retry-base-ms: first retry delay, doubling
+  int retry_max_ms = 60000;                 // --retry-max-ms: longest retry delay
+  int shutdown_grace_ms = 10000;            // --shutdown-grace-ms: for running sends at stop
+  std::string web_root;                     // empty: the page built into the binary
+  std::string dev_fixed_captcha;            // tests and benchmarks only
+  bool cookie_secure = false;               // add Secure to cookies (regd behind TLS)
+  size_t lmdb_map_mb = 1024;                // LMDB map size
+  std::string pwhash = "interactive";       // interactive | min (tests only)
   bool access_log = true;
   bool show_help = false;
   bool show_version = false;

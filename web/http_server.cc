@@ -65,7 +65,7 @@ std::string PathForLog(const std::string& path) {
 
 HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options)
     : routes_(routes), metrics_(metrics), options_(std::move(options)) {
-  int threads = options_.threads > 0 ? options_.threads : 16;
+  int threads = options_.threads > 0 ? options_.threads : 64;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_payload_max_length(options_.max_body_bytes);
   server_.set_read_timeout(options_.read_timeout_s, 0);

@@ -10,7 +10,8 @@
 //
 // Limits: body 16 KiB (413), request line and headers 8 KiB each (httplib's
 // compile-time limits), read and write timeouts 5 s, keep-alive 5 s idle and
-// 100 requests per connection, `threads` request threads (default 16), a
+// 100 requests per connection, `threads` request threads (default 64: a keep-alive
+// connection holds its thread, so fewer threads queue connections), a
 // listen backlog of 1024 so a burst of connections waits instead of being
 // reset.
 //
@@ -31,7 +32,7 @@ namespace regd::web {
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8000;  // 0: pick a free port
-  int threads = 16;
+  int threads = 64;
   size_t max_body_bytes = 16 * 1024;
   int read_timeout_s = 5;
   int write_timeout_s = 5;

@@ -81,8 +81,14 @@ int64_t CeilSeconds(int64_t ms) { return std::max<int64_t>(1, (ms + 999) / 1000)
 }  // namespace
 
 SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
-                             storage::UserStore* users, const Clock* clock, SignupOptions options)
-    : kv_(kv), queue_(queue), users_(users), clock_(clock), options_(std::move(options)) {}
+                             storage::UserStore* users, storage::HashPool* hashes,
+                             const Clock* clock, SignupOptions options)
+    : kv_(kv),
+      queue_(queue),
+      users_(users),
+      hashes_(hashes),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
   if (!IsValidUuid(uuid)) return Status::Invalid(msg::kBadUuid.en);
@@ -206,7 +212,9 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
 
   Status s = CheckSmsCode(f.mobile, f.sms_code);
   if (!s.ok()) return s;
-  auto hash = storage::HashPassword(f.password, options_.pwhash);
+  Result<std::string> hash = Status::Internal("not hashed");
+  Status gate = hashes_->Run([&] { hash = storage::HashPassword(f.password, options_.pwhash); });
+  if (!gate.ok()) return gate;
   if (!hash.ok()) return hash.status();
   int64_t now = clock_->NowMs();
   auto id = users_->Create(f.username, f.mobile, *hash, now);
@@ -230,11 +238,13 @@ Result<Session> SignupService::Login(std::string_view login, std::string_view pa
     user = users_->FindByMobile(login);
     if (!user.ok()) return user.status();
   }
-  if (!user->has_value()) {
-    storage::VerifyPassword(storage::DummyPasswordHash(), password);  // same work as a real check
-    return kWrong;
-  }
-  if (!storage::VerifyPassword((*user)->password_hash, password)) return kWrong;
+  // An unknown user costs the same hashing work as a known one.
+  const std::string& stored =
+      user->has_value() ? (*user)->password_hash : storage::DummyPasswordHash();
+  bool match = false;
+  Status gate = hashes_->Run([&] { match = storage::VerifyPassword(stored, password); });
+  if (!gate.ok()) return gate;
+  if (!user->has_value() || !match) return kWrong;
   return OpenSession(**user, remembered, std::nullopt);
 }
 

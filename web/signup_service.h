@@ -29,6 +29,7 @@
 #include "queue/job_queue.h"
 #include "storage/clock.h"
 #include "storage/expiring_kv.h"
+#include "storage/hash_pool.h"
 #include "storage/password.h"
 #include "storage/status.h"
 #include "storage/user_store.h"
@@ -63,8 +64,9 @@ struct Session {
 
 class SignupService {
  public:
+  // hashes bounds the concurrent password hashing (register and login).
   SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue, storage::UserStore* users,
-                const Clock* clock, SignupOptions options);
+                storage::HashPool* hashes, const Clock* clock, SignupOptions options);
 
   // Makes a captcha for uuid (replacing any earlier one) and returns the PNG.
   Result<std::string> NewCaptcha(std::string_view uuid);
@@ -79,7 +81,8 @@ class SignupService {
   // user, spends the code and opens a 14-day session.
   Result<Session> Register(const RegisterForm& form);
   // login is a username or a mobile. Unknown user and wrong password get the
-  // same error, after the same hashing work.
+  // same error, after the same hashing work. Register and Login answer kBusy
+  // when the hash pool's queue is full.
   Result<Session> Login(std::string_view login, std::string_view password, bool remembered);
   Status Logout(std::string_view session_id);
   // The user of a live session; kUnauthorized otherwise.
@@ -102,6 +105,7 @@ class SignupService {
   storage::ExpiringKv* const kv_;
   queue::JobQueue* const queue_;
   storage::UserStore* const users_;
+  storage::HashPool* const hashes_;
   const Clock* const clock_;
   const SignupOptions options_;
 };

@@ -1,23 +1,16 @@
 #include "queue/ccp_provider.h"
 
-#include <arpa/inet.h>
-#include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <chrono>
-#include <deque>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "queue/http_provider_util.h"
 #include "queue/sms_provider.h"
+#include "tests/support/failing_endpoints.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/recording_server.h"
+#include "tests/support/require_ok.h"
 
 using regd::Status;
 using regd::queue::Base64;
@@ -31,11 +24,13 @@ using regd::queue::SmsMessage;
 using regd::queue::SmsProvider;
 using regd::queue::SmsProviderConfig;
 using regd::testing::FakeClock;
+using regd::testing::HeaderValues;
+using regd::testing::RecordingServer;
+using regd::testing::RefusingPort;
+using regd::testing::RequireOk;
 using Kind = SendOutcome::Kind;
 
 namespace {
-
-using namespace std::chrono_literals;
 
 constexpr char kSid[] = "8aaf0708a1b2c3d4e5f6a7b8c9d0e1f2";
 constexpr char kToken[] = "ccp-secret-token-7";
@@ -61,73 +56,12 @@ constexpr char kLaterAuthorization[] =
 constexpr char kOk[] =
     R"({"statusCode":"000000","templateSMS":{"dateCreated":"20260921221320","smsMessageSid":"ff8080815"}})";
 
-// A loopback stand-in for app.cloopen.com: records every POST as received and
-// answers with scripted replies (default: 200 with statusCode 000000).
-class RecordingServer {
+// A loopback stand-in for app.cloopen.com: unscripted requests get 200 with
+// statusCode 000000.
+class CloopenServer : public RecordingServer {
  public:
-  struct Request {
-    std::string method;
-    std::string path;
-    std::string target;  // path and query exactly as sent
-    std::string body;
-    httplib::Headers headers;
-    httplib::Params params;
-  };
-  struct Reply {
-    int status = 200;
-    std::string body = kOk;
-    std::string retry_after;
-  };
-
-  RecordingServer() {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      Reply reply;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back({req.method, req.path, req.target, req.body, req.headers, req.params});
-        if (!replies_.empty()) {
-          reply = replies_.front();
-          replies_.pop_front();
-        }
-      }
-      res.status = reply.status;
-      if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
-      res.set_content(reply.body, "application/json;charset=utf-8");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~RecordingServer() {
-    server_.stop();
-    thread_.join();
-  }
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  void Script(int status, std::string body, std::string retry_after = "") {
-    std::lock_guard<std::mutex> lock(mu_);
-    replies_.push_back({status, std::move(body), std::move(retry_after)});
-  }
-  std::vector<Request> Requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::deque<Reply> replies_;      // guarded by mu_
-  std::vector<Request> requests_;  // guarded by mu_
+  CloopenServer() : RecordingServer(200, kOk, "application/json;charset=utf-8") {}
 };
-
-std::vector<std::string> HeaderValues(const httplib::Headers& headers, const std::string& name) {
-  std::vector<std::string> out;
-  auto range = headers.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
-  return out;
-}
 
 SmsProviderConfig CcpConfig(const std::string& base_url) {
   SmsProviderConfig c;
@@ -143,10 +77,7 @@ SmsProviderConfig CcpConfig(const std::string& base_url) {
 }
 
 std::unique_ptr<SmsProvider> Make(const SmsProviderConfig& c, const FakeClock* clock) {
-  auto p = MakeSmsProvider(c, clock);
-  INFO(p.status().ToString());
-  REQUIRE(p.ok());
-  return std::move(p).value();
+  return RequireOk(MakeSmsProvider(c, clock));
 }
 
 SmsMessage Message() { return SmsMessage{"13800138000", "123456", 5}; }
@@ -156,32 +87,10 @@ void CheckNoSecret(const SendOutcome& out) {
   CHECK(out.error.find(kToken) == std::string::npos);
 }
 
-// A loopback port that is bound but not listening: connecting is refused.
-class RefusingPort {
- public:
-  RefusingPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 }  // namespace
 
 TEST_CASE("ccp signs the request and POSTs the template parameters as JSON", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   FakeClock clock(kNowMs);
   auto p = Make(CcpConfig(server.base_url()), &clock);
   CHECK(std::string(p->name()) == "ccp");
@@ -214,7 +123,7 @@ TEST_CASE("ccp signs the request and POSTs the template parameters as JSON", "[c
 }
 
 TEST_CASE("ccp signs each request with the injected clock's time", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   FakeClock clock(kNowMs);
   auto p = Make(CcpConfig(server.base_url()), &clock);
   clock.Advance(kLaterMs - kNowMs);
@@ -230,7 +139,7 @@ TEST_CASE("ccp signs each request with the injected clock's time", "[ccp]") {
 }
 
 TEST_CASE("ccp keeps a base URL's path prefix in front of the API path", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   FakeClock clock(kNowMs);
   auto p = Make(CcpConfig(server.base_url() + "/cloopen"), &clock);
   CHECK(p->Send(Message()).kind == Kind::kSent);
@@ -262,7 +171,7 @@ TEST_CASE("MD5 and base64 match their published test vectors", "[ccp]") {
 }
 
 TEST_CASE("ccp does not count a 200 with statusCode 160038 as sent", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   server.Script(200, R"({"statusCode":"160038","statusMsg":"短信验证码发送过频繁"})");
   FakeClock clock(kNowMs);
   auto p = Make(CcpConfig(server.base_url()), &clock);
@@ -282,7 +191,7 @@ TEST_CASE("ccp treats every statusCode but 000000 in a 2xx as a permanent failur
 }
 
 TEST_CASE("ccp retries a 2xx whose body has no statusCode", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   server.Script(200, "<html>gateway</html>");
   server.Script(200, R"({"templateSMS":{}})");
   server.Script(200, R"({"statusCode":0})");
@@ -296,7 +205,7 @@ TEST_CASE("ccp retries a 2xx whose body has no statusCode", "[ccp]") {
 }
 
 TEST_CASE("ccp retries on 5xx and 408 and gives up on other 4xx", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   FakeClock clock(kNowMs);
   auto p = Make(CcpConfig(server.base_url()), &clock);
   for (int status : {500, 502, 503, 408}) {
@@ -317,7 +226,7 @@ TEST_CASE("ccp retries on 5xx and 408 and gives up on other 4xx", "[ccp]") {
 }
 
 TEST_CASE("ccp retries a 429 after its Retry-After", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   server.Script(429, "", "12");
   FakeClock clock(kNowMs);
   auto p = Make(CcpConfig(server.base_url()), &clock);
@@ -327,7 +236,7 @@ TEST_CASE("ccp retries a 429 after its Retry-After", "[ccp]") {
 }
 
 TEST_CASE("ccp never repeats the auth token and masks the mobile a reply echoes", "[ccp]") {
-  RecordingServer server;
+  CloopenServer server;
   server.Script(200, std::string(R"({"statusCode":"160042","statusMsg":"number 13800138000 )") +
                          "rejected for token " + kToken + R"("})");
   FakeClock clock(kNowMs);

@@ -1,15 +1,13 @@
 #include "queue/sms_provider.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/failing_endpoints.h"
 #include "tests/support/fake_sms_server.h"
+#include "tests/support/require_ok.h"
 
 using regd::Status;
 using regd::queue::ClassifyHttpStatus;
@@ -19,6 +17,8 @@ using regd::queue::SmsMessage;
 using regd::queue::SmsProvider;
 using regd::queue::SmsProviderConfig;
 using regd::testing::FakeSmsServer;
+using regd::testing::RefusingPort;
+using regd::testing::RequireOk;
 using Kind = SendOutcome::Kind;
 
 namespace {
@@ -31,37 +31,10 @@ std::unique_ptr<SmsProvider> Webhook(const std::string& url, int read_timeout_ms
   c.webhook_url = url;
   c.connect_timeout_ms = 2000;
   c.read_timeout_ms = read_timeout_ms;
-  auto p = MakeSmsProvider(c);
-  INFO(p.status().ToString());
-  REQUIRE(p.ok());
-  return std::move(p).value();
+  return RequireOk(MakeSmsProvider(c));
 }
 
 SmsMessage Message() { return SmsMessage{"13800138000", "123456", 5}; }
-
-// A loopback port that is bound but not listening: connecting is refused,
-// and no other process can take the port while this object lives.
-class RefusingPort {
- public:
-  RefusingPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 }  // namespace
 

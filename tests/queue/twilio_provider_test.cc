@@ -1,22 +1,16 @@
 #include "queue/twilio_provider.h"
 
-#include <arpa/inet.h>
-#include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <deque>
-#include <map>
-#include <mutex>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "queue/http_provider_util.h"
 #include "queue/sms_provider.h"
+#include "tests/support/failing_endpoints.h"
+#include "tests/support/recording_server.h"
+#include "tests/support/require_ok.h"
 
 using regd::Status;
 using regd::queue::FormUrlEncode;
@@ -28,6 +22,10 @@ using regd::queue::SmsMessage;
 using regd::queue::SmsProvider;
 using regd::queue::SmsProviderConfig;
 using regd::queue::TwilioRecipient;
+using regd::testing::HeaderValues;
+using regd::testing::RecordingServer;
+using regd::testing::RefusingPort;
+using regd::testing::RequireOk;
 using Kind = SendOutcome::Kind;
 
 namespace {
@@ -43,80 +41,13 @@ constexpr char kBasicAuth[] =
 constexpr char kMessagesPath[] =
     "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json";
 
-// A loopback stand-in for api.twilio.com: records every POST as received and
-// answers with scripted replies (default 201 with a message resource).
-class RecordingServer {
+// A loopback stand-in for api.twilio.com: unscripted requests get 201 with a
+// message resource.
+class TwilioServer : public RecordingServer {
  public:
-  struct Request {
-    std::string method;
-    std::string target;  // path and query exactly as sent
-    std::string body;
-    httplib::Headers headers;
-  };
-  struct Reply {
-    int status = 201;
-    std::string body = R"({"sid":"SM0123","status":"queued"})";
-    std::string retry_after;
-  };
-
-  RecordingServer() {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
-      Reply reply;
-      std::chrono::milliseconds delay;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        requests_.push_back({req.method, req.target, req.body, req.headers});
-        if (!replies_.empty()) {
-          reply = replies_.front();
-          replies_.pop_front();
-        }
-        delay = delay_;
-      }
-      if (delay.count() > 0) std::this_thread::sleep_for(delay);
-      res.status = reply.status;
-      if (!reply.retry_after.empty()) res.set_header("Retry-After", reply.retry_after);
-      res.set_content(reply.body, "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
-  }
-  ~RecordingServer() {
-    server_.stop();
-    thread_.join();
-  }
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  void Script(int status, std::string body, std::string retry_after = "") {
-    std::lock_guard<std::mutex> lock(mu_);
-    replies_.push_back({status, std::move(body), std::move(retry_after)});
-  }
-  void SetDelay(std::chrono::milliseconds d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    delay_ = d;
-  }
-  std::vector<Request> Requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::deque<Reply> replies_;           // guarded by mu_
-  std::vector<Request> requests_;       // guarded by mu_
-  std::chrono::milliseconds delay_{0};  // guarded by mu_
+  TwilioServer()
+      : RecordingServer(201, R"({"sid":"SM0123","status":"queued"})", "application/json") {}
 };
-
-// Every value of header `name` in the request, in order.
-std::vector<std::string> HeaderValues(const httplib::Headers& headers, const std::string& name) {
-  std::vector<std::string> out;
-  auto range = headers.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
-  return out;
-}
 
 // An independent application/x-www-form-urlencoded decoder ('+' is a space).
 std::vector<std::pair<std::string, std::string>> FormDecode(const std::string& body) {
@@ -162,10 +93,7 @@ SmsProviderConfig TwilioConfig(const std::string& base_url) {
 }
 
 std::unique_ptr<SmsProvider> Make(const SmsProviderConfig& c) {
-  auto p = MakeSmsProvider(c);
-  INFO(p.status().ToString());
-  REQUIRE(p.ok());
-  return std::move(p).value();
+  return RequireOk(MakeSmsProvider(c));
 }
 
 SmsMessage Message() { return SmsMessage{"13800138000", "123456", 5}; }
@@ -176,33 +104,11 @@ void CheckNoSecret(const SendOutcome& out) {
   CHECK(out.error.find(kBasicAuth + 6) == std::string::npos);
 }
 
-// A loopback port that is bound but not listening: connecting is refused.
-class RefusingPort {
- public:
-  RefusingPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~RefusingPort() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 }  // namespace
 
 TEST_CASE("twilio POSTs To, From and Body as a form with Basic auth to the account's Messages.json",
           "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   auto p = Make(TwilioConfig(server.base_url()));
   CHECK(std::string(p->name()) == "twilio");
 
@@ -231,7 +137,7 @@ TEST_CASE("twilio POSTs To, From and Body as a form with Basic auth to the accou
 
 TEST_CASE("twilio sends MessagingServiceSid instead of From when only the service is configured",
           "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   SmsProviderConfig c = TwilioConfig(server.base_url());
   c.twilio_from.clear();
   c.twilio_messaging_service_sid = "MG0123456789abcdef0123456789abcdef";
@@ -247,7 +153,7 @@ TEST_CASE("twilio sends MessagingServiceSid instead of From when only the servic
 }
 
 TEST_CASE("twilio sends both From and MessagingServiceSid when both are configured", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   SmsProviderConfig c = TwilioConfig(server.base_url());
   c.twilio_messaging_service_sid = "MG0123456789abcdef0123456789abcdef";
   auto p = Make(c);
@@ -262,7 +168,7 @@ TEST_CASE("twilio sends both From and MessagingServiceSid when both are configur
 }
 
 TEST_CASE("twilio renders --sms-template into the Body and encodes non-ASCII text", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   SmsProviderConfig c = TwilioConfig(server.base_url());
   c.sms_template = "【regd】验证码 {code}，{minutes} 分钟内有效 & {code}";
   auto p = Make(c);
@@ -278,7 +184,7 @@ TEST_CASE("twilio renders --sms-template into the Body and encodes non-ASCII tex
 }
 
 TEST_CASE("twilio keeps a base URL's path prefix in front of the API path", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   auto p = Make(TwilioConfig(server.base_url() + "/proxy/twilio/"));
   CHECK(p->Send(Message()).kind == Kind::kSent);
   auto requests = server.Requests();
@@ -287,7 +193,7 @@ TEST_CASE("twilio keeps a base URL's path prefix in front of the API path", "[tw
 }
 
 TEST_CASE("twilio treats 201 and any other 2xx as sent", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   server.Script(201, R"({"sid":"SM1"})");
   server.Script(200, R"({"sid":"SM2"})");
   server.Script(202, "");
@@ -297,7 +203,7 @@ TEST_CASE("twilio treats 201 and any other 2xx as sent", "[twilio]") {
 }
 
 TEST_CASE("twilio gives up on a 4xx and reports Twilio's error code and message", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   server.Script(
       400,
       R"({"code": 21211, "message": "The 'To' number +8613800138000 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400})");
@@ -312,7 +218,7 @@ TEST_CASE("twilio gives up on a 4xx and reports Twilio's error code and message"
 }
 
 TEST_CASE("twilio gives up on 401, 403 and 404", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   auto p = Make(TwilioConfig(server.base_url()));
   for (int status : {401, 403, 404}) {
     INFO("HTTP " << status);
@@ -326,7 +232,7 @@ TEST_CASE("twilio gives up on 401, 403 and 404", "[twilio]") {
 }
 
 TEST_CASE("twilio retries on 5xx and 408", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   auto p = Make(TwilioConfig(server.base_url()));
   for (int status : {500, 502, 503, 504, 408}) {
     INFO("HTTP " << status);
@@ -339,7 +245,7 @@ TEST_CASE("twilio retries on 5xx and 408", "[twilio]") {
 }
 
 TEST_CASE("twilio retries a 429 after its Retry-After", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   server.Script(429, R"({"code": 20429, "message": "Too Many Requests", "status": 429})", "7");
   auto p = Make(TwilioConfig(server.base_url()));
   SendOutcome out = p->Send(Message());
@@ -349,7 +255,7 @@ TEST_CASE("twilio retries a 429 after its Retry-After", "[twilio]") {
 }
 
 TEST_CASE("twilio never repeats the auth token a reply echoes", "[twilio]") {
-  RecordingServer server;
+  TwilioServer server;
   server.Script(401, std::string(R"({"code": 20003, "message": "bad token )") + kToken + R"("})");
   auto p = Make(TwilioConfig(server.base_url()));
   SendOutcome out = p->Send(Message());
@@ -369,7 +275,7 @@ TEST_CASE("twilio retries a refused connection and a server slower than the read
     CheckNoSecret(out);
   }
   {
-    RecordingServer server;
+    TwilioServer server;
     server.SetDelay(600ms);
     SmsProviderConfig c = TwilioConfig(server.base_url());
     c.read_timeout_ms = 100;
@@ -447,7 +353,7 @@ TEST_CASE("form encoding escapes everything but unreserved characters", "[twilio
 
 TEST_CASE("twilio speaks TLS to an https base URL and never sends the request in the clear",
           "[twilio]") {
-  RecordingServer server;  // plain HTTP: the TLS handshake cannot succeed
+  TwilioServer server;  // plain HTTP: the TLS handshake cannot succeed
   std::string https = "https://" + server.base_url().substr(std::string("http://").size());
   auto p = Make(TwilioConfig(https));
   SendOutcome out = p->Send(Message());

@@ -2,17 +2,13 @@
 // sms_provider_test.cc), plus the helpers it shares with twilio and ccp.
 #include "queue/webhook_provider.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <string>
-#include <thread>
 
 #include "queue/http_provider_util.h"
+#include "tests/support/failing_endpoints.h"
 #include "tests/support/fake_sms_server.h"
+#include "tests/support/require_ok.h"
 
 using regd::Status;
 using regd::queue::MakeWebhookProvider;
@@ -24,6 +20,8 @@ using regd::queue::SmsProvider;
 using regd::queue::SmsProviderConfig;
 using regd::queue::SplitBaseUrl;
 using regd::testing::FakeSmsServer;
+using regd::testing::HangUpServer;
+using regd::testing::RequireOk;
 using Kind = SendOutcome::Kind;
 
 namespace {
@@ -34,49 +32,10 @@ std::unique_ptr<SmsProvider> Webhook(const std::string& url, int read_timeout_ms
   c.webhook_url = url;
   c.connect_timeout_ms = 2000;
   c.read_timeout_ms = read_timeout_ms;
-  auto p = MakeWebhookProvider(c);
-  INFO(p.status().ToString());
-  REQUIRE(p.ok());
-  return std::move(p).value();
+  return RequireOk(MakeWebhookProvider(c));
 }
 
 SmsMessage Message() { return SmsMessage{"13800138000", "123456", 5}; }
-
-// A loopback listener that accepts one connection, reads the request and
-// closes the connection without answering.
-class HangUpServer {
- public:
-  HangUpServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-    REQUIRE(listen(fd_, 4) == 0);
-    socklen_t len = sizeof(addr);
-    REQUIRE(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      int conn = accept(fd_, nullptr, nullptr);
-      if (conn < 0) return;
-      char buf[4096];
-      (void)read(conn, buf, sizeof(buf));
-      close(conn);
-    });
-  }
-  ~HangUpServer() {
-    shutdown(fd_, SHUT_RDWR);  // wakes accept() if no client came
-    thread_.join();
-    close(fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 }  // namespace
 

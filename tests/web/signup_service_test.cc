@@ -49,6 +49,7 @@ struct Fixture {
   std::unique_ptr<ExpiringKv> kv;
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<UserStore> users;
+  regd::storage::HashPool hashes{2, 8};
   std::unique_ptr<SignupService> service;
 
   Fixture() {
@@ -68,7 +69,8 @@ struct Fixture {
     SignupOptions options;
     options.fixed_captcha = "ABCD";
     options.pwhash = PwhashCost::Minimum();
-    service = std::make_unique<SignupService>(kv.get(), queue.get(), users.get(), &clock, options);
+    service = std::make_unique<SignupService>(kv.get(), queue.get(), users.get(), &hashes, &clock,
+                                              options);
   }
 
   // A fresh captcha for uuid, then a code for mobile with the right answer.
