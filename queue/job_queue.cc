@@ -241,6 +241,11 @@ Result<uint64_t> JobQueue::EnqueueNow(std::string_view type, std::string_view pa
 Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
   std::optional<Job> taken;
   int64_t now = clock_->NowMs();
+  // Look first (a read: no trip through the writer) so that consumers woken
+  // together do not each queue an empty write when one job is due.
+  auto next = NextDueMs();
+  if (!next.ok()) return next.status();
+  if (!next->has_value() || **next > now) return taken;
   Status s = env_->Update([&](Txn& txn) -> Status {
     uint64_t id = 0;
     int64_t due = 0;

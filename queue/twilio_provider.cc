@@ -54,11 +54,11 @@ class TwilioSmsProvider : public SmsProvider {
     }
     fields.emplace_back("Body", RenderSmsTemplate(config_.sms_template, msg));
 
-    // One client per send: httplib::Client is not safe to share between threads.
-    httplib::Client cli(origin_);
-    ConfigureClient(config_, &cli);
-    cli.set_basic_auth(config_.twilio_account_sid, config_.twilio_auth_token);
-    httplib::Headers headers = {{"Accept", "application/json"}};
+    // Basic auth goes on the request, not the (per-thread, shared) client.
+    httplib::Client& cli = ThreadClient(origin_, config_);
+    httplib::Headers headers = {{"Accept", "application/json"},
+                                httplib::make_basic_authentication_header(
+                                    config_.twilio_account_sid, config_.twilio_auth_token)};
     auto res = cli.Post(path_, headers, FormUrlEncode(fields), "application/x-www-form-urlencoded");
     if (!res) return TransportFailure("twilio", res.error());
     SendOutcome out = OutcomeFromHttpStatus("twilio", *res);

@@ -44,6 +44,10 @@ FakeSmsServer::FakeSmsServer() {
       res.set_content(R"({"error":"scripted failure"})", "application/json");
     }
   });
+  // One request per connection: a client that keeps its connection open
+  // (regd's providers do) would otherwise hold a server thread, and delay
+  // stop(), for the whole keep-alive timeout.
+  server_.set_keep_alive_max_count(1);
   port_ = server_.bind_to_any_port("127.0.0.1");
   thread_ = std::thread([this] { server_.listen_after_bind(); });
   while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
