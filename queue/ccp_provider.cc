@@ -67,7 +67,9 @@ class CcpSmsProvider : public SmsProvider {
     body["templateId"] = config_.ccp_template_id;
     body["datas"] = nlohmann::ordered_json::array({msg.code, std::to_string(msg.ttl_minutes)});
 
-    httplib::Client& cli = ThreadClient(origin_, config_);
+    // One client per send: httplib::Client is not safe to share between threads.
+    httplib::Client cli(origin_);
+    ConfigureClient(config_, &cli);
     auto res =
         cli.Post(path_ + "?sig=" + sig, headers, body.dump(), "application/json;charset=utf-8");
     if (!res) return TransportFailure("ccp", res.error());

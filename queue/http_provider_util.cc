@@ -1,8 +1,5 @@
 #include "queue/http_provider_util.h"
 
-#include <map>
-#include <memory>
-
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -37,19 +34,6 @@ void ConfigureClient(const SmsProviderConfig& config, httplib::Client* client) {
   client->set_connection_timeout(std::chrono::milliseconds(config.connect_timeout_ms));
   client->set_read_timeout(std::chrono::milliseconds(config.read_timeout_ms));
   client->set_write_timeout(std::chrono::milliseconds(config.read_timeout_ms));
-}
-
-httplib::Client& ThreadClient(const std::string& origin, const SmsProviderConfig& config) {
-  thread_local std::map<std::string, std::unique_ptr<httplib::Client>> clients;
-  std::string key = origin + "|" + std::to_string(config.connect_timeout_ms) + "|" +
-                    std::to_string(config.read_timeout_ms);
-  auto& client = clients[key];
-  if (!client) {
-    client = std::make_unique<httplib::Client>(origin);
-    ConfigureClient(config, client.get());
-    client->set_keep_alive(true);
-  }
-  return *client;
 }
 
 SendOutcome TransportFailure(const char* provider, httplib::Error error) {

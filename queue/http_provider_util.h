@@ -35,13 +35,6 @@ bool SplitBaseUrl(const std::string& url, std::string* origin, std::string* pref
 // bounds writes). Certificate verification stays on (httplib's default).
 void ConfigureClient(const SmsProviderConfig& config, httplib::Client* client);
 
-// The calling thread's client for origin, configured from config and kept
-// between sends with keep-alive, so a consumer thread reuses its connection
-// instead of opening one per SMS (httplib::Client is not safe to share
-// between threads, hence one per thread; it reconnects by itself when the
-// provider closed the connection). Valid until the thread ends.
-httplib::Client& ThreadClient(const std::string& origin, const SmsProviderConfig& config);
-
 // A send that got no HTTP answer (refused, reset, timeout, TLS failure): always
 // kRetry, with "provider: <httplib error>" as the error.
 SendOutcome TransportFailure(const char* provider, httplib::Error error);

@@ -54,8 +54,9 @@ class TwilioSmsProvider : public SmsProvider {
     }
     fields.emplace_back("Body", RenderSmsTemplate(config_.sms_template, msg));
 
-    // Basic auth goes on the request, not the (per-thread, shared) client.
-    httplib::Client& cli = ThreadClient(origin_, config_);
+    // One client per send: httplib::Client is not safe to share between threads.
+    httplib::Client cli(origin_);
+    ConfigureClient(config_, &cli);
     httplib::Headers headers = {{"Accept", "application/json"},
                                 httplib::make_basic_authentication_header(
                                     config_.twilio_account_sid, config_.twilio_auth_token)};

@@ -15,7 +15,9 @@ class WebhookSmsProvider : public SmsProvider {
       : origin_(std::move(origin)), path_(std::move(path)), config_(c) {}
 
   SendOutcome Send(const SmsMessage& msg) override {
-    httplib::Client& cli = ThreadClient(origin_, config_);
+    // One client per send: httplib::Client is not safe to share between threads.
+    httplib::Client cli(origin_);
+    ConfigureClient(config_, &cli);
     nlohmann::json body = {
         {"mobile", msg.mobile}, {"code", msg.code}, {"ttl_minutes", msg.ttl_minutes}};
     auto res = cli.Post(path_, body.dump(), "application/json");
