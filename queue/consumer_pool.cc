@@ -22,7 +22,7 @@ void ConsumerStats::RecordLatency(int64_t us) {
 ConsumerPool::~ConsumerPool() {
   if (!Stop()) {
     // A handler outlived the bound; it uses this pool, so the process cannot
-    // go on safely. Its job stays leased on disk and is redelivered at start.
+    // go on safely. Its job stays in the queue and is sent again at start.
     LogError("queue: a send is still running at shutdown; exiting now");
     std::_Exit(0);
   }
@@ -50,7 +50,7 @@ void ConsumerPool::Start() {
 
 bool ConsumerPool::Stop(std::chrono::milliseconds bound) {
   stopping_ = true;
-  queue_->NotifyEnqueued();
+  queue_->WakeAll();
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!exited_cv_.wait_for(lock, bound, [this] { return running_ == 0; })) return false;
@@ -110,7 +110,7 @@ void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
   Status s;
   switch (r.kind) {
     case HandlerResult::Kind::kDone:
-      s = queue_->Ack(job.id);
+      s = queue_->Ack(job);
       if (s.ok()) ++stats_.done;
       LogInfo("job %llu %s attempt %u: done in %.1f ms", id, job.type.c_str(), job.attempts, ms);
       break;

@@ -1,6 +1,8 @@
 #include "queue/job_queue.h"
 
 #include <algorithm>
+
+#include "storage/log.h"
 #include <vector>
 
 namespace regd::queue {
@@ -193,7 +195,7 @@ Result<uint64_t> JobQueue::Enqueue(Txn& txn, std::string_view type, std::string_
         if (duplicate) *duplicate = true;
         return pid;
       }
-      if (job.ok() && job->lease_until_ms == 0) {  // replace the waiting job's payload
+      if (job.ok() && job->lease_until_ms == 0 && !IsLeased(pid)) {  // replace the payload
         Status s = MoveDue(txn, pid, job->run_at_ms, run_at_ms);
         if (!s.ok()) return s;
         job->payload = std::string(payload);
@@ -241,43 +243,94 @@ Result<uint64_t> JobQueue::EnqueueNow(std::string_view type, std::string_view pa
 Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
   std::optional<Job> taken;
   int64_t now = clock_->NowMs();
-  // Look first (a read: no trip through the writer) so that consumers woken
-  // together do not each queue an empty write when one job is due.
-  auto next = NextDueMs();
-  if (!next.ok()) return next.status();
-  if (!next->has_value() || **next > now) return taken;
-  Status s = env_->Update([&](Txn& txn) -> Status {
-    uint64_t id = 0;
-    int64_t due = 0;
-    {
-      auto cur = Cursor::Open(txn, due_);
-      if (!cur.ok()) return cur.status();
-      auto more = cur->First();
-      if (!more.ok()) return more.status();
-      if (!*more || cur->key().size() != 16) return Status::Ok();
-      due = static_cast<int64_t>(GetBigEndian64(cur->key()));
-      if (due > now) return Status::Ok();
-      id = GetBigEndian64(cur->key().substr(8));
+  std::vector<std::pair<uint64_t, int64_t>> orphans;  // due entries without a job
+  // The read transaction begins after lease_mu_ is held: a job Acked after
+  // this snapshot is still in leases_ (its holder erases the lease only after
+  // the Ack committed and only under lease_mu_), so it cannot be taken twice.
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  Status s = env_->View([&](Txn& txn) -> Status {
+    auto cur = Cursor::Open(txn, due_);
+    if (!cur.ok()) return cur.status();
+    for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+      if (cur->key().size() != 16) continue;
+      int64_t due = static_cast<int64_t>(GetBigEndian64(cur->key()));
+      if (due > now) break;
+      uint64_t id = GetBigEndian64(cur->key().substr(8));
+      auto held = leases_.find(id);
+      if (held != leases_.end() && held->second.until_ms > now) continue;
+      auto raw = txn.Get(jobs_, IdKey(id));
+      if (!raw.ok()) return raw.status();
+      if (!raw->has_value()) {
+        orphans.emplace_back(id, due);
+        continue;
+      }
+      auto job = DecodeJob(id, **raw);
+      if (!job.ok()) {
+        orphans.emplace_back(id, due);
+        continue;
+      }
+      // A lease that expired in a consumer's hands counts as an attempt.
+      uint32_t before = held != leases_.end() ? held->second.attempts : job->attempts;
+      job->attempts = before + 1;
+      job->lease_until_ms = std::max(now + lease_ms, held != leases_.end()
+                                                         ? held->second.until_ms + 1
+                                                         : int64_t{0});
+      leases_[id] = Held{job->lease_until_ms, job->attempts};
+      taken = std::move(job).value();
+      return Status::Ok();
     }
-    auto raw = txn.Get(jobs_, IdKey(id));
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return txn.Del(due_, DueKey(due, id));  // orphan index entry
-    auto job = DecodeJob(id, **raw);
-    if (!job.ok()) {  // unreadable: keep it for inspection among the dead
-      Status d = txn.Put(dead_, IdKey(id), **raw);
-      if (d.ok()) d = txn.Del(jobs_, IdKey(id));
-      if (d.ok()) d = txn.Del(due_, DueKey(due, id));
-      return d;
-    }
-    job->attempts += 1;
-    job->lease_until_ms = now + lease_ms;
-    Status s2 = MoveDue(txn, id, due, job->lease_until_ms);
-    if (s2.ok()) s2 = txn.Put(jobs_, IdKey(id), EncodeJob(*job));
-    if (s2.ok()) taken = std::move(job).value();
-    return s2;
+    return Status::Ok();
   });
   if (!s.ok()) return s;
+  if (!orphans.empty()) DropOrphans(orphans);
   return taken;
+}
+
+// Index entries whose job is missing (an orphan) or unreadable (kept among
+// the dead for inspection) are cleared so they are not looked at again.
+void JobQueue::DropOrphans(const std::vector<std::pair<uint64_t, int64_t>>& orphans) {
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    for (auto [id, due] : orphans) {
+      auto raw = txn.Get(jobs_, IdKey(id));
+      if (!raw.ok()) return raw.status();
+      Status d = txn.Del(due_, DueKey(due, id));
+      if (raw->has_value()) {
+        if (d.ok()) d = txn.Put(dead_, IdKey(id), **raw);
+        if (d.ok()) d = txn.Del(jobs_, IdKey(id));
+      }
+      if (!d.ok()) return d;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) LogError("queue: cannot clear broken entries: %s", s.ToString().c_str());
+}
+
+bool JobQueue::IsLeased(uint64_t id) {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  auto held = leases_.find(id);
+  return held != leases_.end() && held->second.until_ms > clock_->NowMs();
+}
+
+void JobQueue::Release(const Job& leased) {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  auto held = leases_.find(leased.id);
+  if (held != leases_.end() && held->second.until_ms == leased.lease_until_ms) leases_.erase(held);
+}
+
+std::unordered_set<uint64_t> JobQueue::LeasedNow() {
+  std::unordered_set<uint64_t> ids;
+  int64_t now = clock_->NowMs();
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  for (const auto& [id, held] : leases_) {
+    if (held.until_ms > now) ids.insert(id);
+  }
+  return ids;
+}
+
+bool JobQueue::Holds(const Job& leased) {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  auto held = leases_.find(leased.id);
+  return held != leases_.end() && held->second.until_ms == leased.lease_until_ms;
 }
 
 Status JobQueue::Remove(Txn& txn, const Job& job) {
@@ -293,62 +346,90 @@ Status JobQueue::Remove(Txn& txn, const Job& job) {
   return s;
 }
 
-Status JobQueue::Ack(uint64_t id) {
-  return env_->Update([&](Txn& txn) -> Status {
-    auto raw = txn.Get(jobs_, IdKey(id));
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return Status::Ok();
-    auto job = DecodeJob(id, **raw);
-    if (!job.ok()) return txn.Del(jobs_, IdKey(id));
-    return Remove(txn, *job);
-  });
-}
-
-Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view error,
-                       bool count_attempt) {
+// The stored job may differ from the leased one: Enqueue with
+// replace_pending may have put a new payload in while it was being sent. Then
+// the job stays (it still has to be sent with the new payload) and only the
+// lease is released.
+Status JobQueue::Ack(const Job& leased) {
   Status s = env_->Update([&](Txn& txn) -> Status {
     auto raw = txn.Get(jobs_, IdKey(leased.id));
     if (!raw.ok()) return raw.status();
     if (!raw->has_value()) return Status::Ok();
     auto job = DecodeJob(leased.id, **raw);
-    if (!job.ok() || job->attempts != leased.attempts || job->lease_until_ms == 0) {
-      return Status::Ok();  // the lease was lost to another consumer
-    }
-    Status m = MoveDue(txn, job->id, job->lease_until_ms, run_at_ms);
+    if (!job.ok()) return txn.Del(jobs_, IdKey(leased.id));
+    if (job->payload != leased.payload) return Status::Ok();  // replaced while sent
+    return Remove(txn, *job);
+  });
+  if (s.ok()) Release(leased);
+  return s;
+}
+
+Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view error,
+                       bool count_attempt) {
+  if (!Holds(leased)) return Status::Ok();  // the lease was lost to another consumer
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    auto raw = txn.Get(jobs_, IdKey(leased.id));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) return Status::Ok();
+    auto job = DecodeJob(leased.id, **raw);
+    if (!job.ok()) return Status::Ok();
+    if (job->payload != leased.payload) return Status::Ok();  // replaced: send the new one
+    Status m = MoveDue(txn, job->id, job->lease_until_ms ? job->lease_until_ms : job->run_at_ms,
+                       run_at_ms);
     if (!m.ok()) return m;
     job->lease_until_ms = 0;
     job->run_at_ms = run_at_ms;
-    if (!count_attempt && job->attempts > 0) job->attempts -= 1;
+    job->attempts = count_attempt ? leased.attempts : leased.attempts - 1;
     if (count_attempt) job->last_error = std::string(error);
     return txn.Put(jobs_, IdKey(job->id), EncodeJob(*job));
   });
-  if (s.ok()) NotifyEnqueued();  // the next due time changed
+  if (s.ok()) {
+    Release(leased);
+    NotifyEnqueued();  // the next due time changed
+  }
   return s;
 }
 
 Status JobQueue::Bury(const Job& leased, std::string_view error) {
-  return env_->Update([&](Txn& txn) -> Status {
+  Status s = env_->Update([&](Txn& txn) -> Status {
     auto raw = txn.Get(jobs_, IdKey(leased.id));
     if (!raw.ok()) return raw.status();
     if (!raw->has_value()) return Status::Ok();
     auto job = DecodeJob(leased.id, **raw);
     if (!job.ok()) return txn.Del(jobs_, IdKey(leased.id));
-    Status s = Remove(txn, *job);
-    if (!s.ok()) return s;
+    if (job->payload != leased.payload) return Status::Ok();  // replaced: send the new one
+    Status r = Remove(txn, *job);
+    if (!r.ok()) return r;
+    job->attempts = std::max(job->attempts, leased.attempts);
     job->last_error = std::string(error);
     job->lease_until_ms = 0;
     return txn.Put(dead_, IdKey(job->id), EncodeJob(*job));
   });
+  if (s.ok()) Release(leased);
+  return s;
 }
 
+// A leased job's index entry is not moved (a lease is not written), so a
+// leased job counts with its lease expiry instead of its due time.
 Result<std::optional<int64_t>> JobQueue::NextDueMs() {
   std::optional<int64_t> next;
+  int64_t now = clock_->NowMs();
+  std::lock_guard<std::mutex> lock(lease_mu_);
   Status s = env_->View([&](Txn& txn) -> Status {
     auto cur = Cursor::Open(txn, due_);
     if (!cur.ok()) return cur.status();
-    auto more = cur->First();
-    if (!more.ok()) return more.status();
-    if (*more && cur->key().size() >= 8) next = static_cast<int64_t>(GetBigEndian64(cur->key()));
+    for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+      if (cur->key().size() != 16) continue;
+      int64_t due = static_cast<int64_t>(GetBigEndian64(cur->key()));
+      if (next && due >= *next) break;
+      auto held = leases_.find(GetBigEndian64(cur->key().substr(8)));
+      if (held != leases_.end() && held->second.until_ms > now) {
+        next = next ? std::min(*next, held->second.until_ms) : held->second.until_ms;
+        continue;
+      }
+      next = due;
+      break;
+    }
     return Status::Ok();
   });
   if (!s.ok()) return s;
@@ -373,6 +454,7 @@ Result<size_t> JobQueue::DeadCount() { return Entries(dead_); }
 Result<QueueStats> JobQueue::Stats() {
   QueueStats st;
   int64_t now = clock_->NowMs();
+  const std::unordered_set<uint64_t> leased = LeasedNow();
   int64_t oldest_ready = now;
   Status s = env_->View([&](Txn& txn) -> Status {
     auto cur = Cursor::Open(txn, jobs_);
@@ -381,7 +463,7 @@ Result<QueueStats> JobQueue::Stats() {
       if (cur->key().size() != 8) continue;
       auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
       if (!job.ok()) continue;
-      if (job->lease_until_ms != 0) {
+      if (job->lease_until_ms != 0 || leased.count(job->id)) {
         ++st.leased;
       } else if (job->run_at_ms <= now) {
         ++st.ready;
@@ -404,6 +486,7 @@ Result<std::vector<std::pair<Job, JobState>>> JobQueue::List(std::optional<JobSt
                                                              size_t limit) {
   std::vector<std::pair<Job, JobState>> out;
   int64_t now = clock_->NowMs();
+  const std::unordered_set<uint64_t> leased = LeasedNow();
   Status s = env_->View([&](Txn& txn) -> Status {
     for (MDB_dbi dbi : {jobs_, dead_}) {
       if (state && ((*state == JobState::kDead) != (dbi == dead_))) continue;
@@ -414,7 +497,7 @@ Result<std::vector<std::pair<Job, JobState>>> JobQueue::List(std::optional<JobSt
         auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
         if (!job.ok()) continue;
         JobState js = dbi == dead_               ? JobState::kDead
-                      : job->lease_until_ms != 0 ? JobState::kLeased
+                      : job->lease_until_ms != 0 || leased.count(job->id) ? JobState::kLeased
                       : job->run_at_ms <= now    ? JobState::kReady
                                                  : JobState::kDelayed;
         if (!state || *state == js) out.emplace_back(std::move(job).value(), js);
@@ -446,7 +529,7 @@ Status JobQueue::RetryNow(uint64_t id) {
     if (raw->has_value()) {
       auto job = DecodeJob(id, **raw);
       if (!job.ok()) return job.status();
-      if (job->lease_until_ms != 0) {
+      if (job->lease_until_ms != 0 || IsLeased(id)) {
         outcome = Status::Conflict("job " + std::to_string(id) + " is being run right now");
         return Status::Ok();
       }
@@ -492,7 +575,7 @@ Result<size_t> JobQueue::RetryAllDead() {
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  NotifyEnqueued();
+  WakeAll();
   return n;
 }
 
@@ -510,6 +593,14 @@ Result<size_t> JobQueue::PurgeDead() {
 }
 
 void JobQueue::NotifyEnqueued() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++generation_;
+  }
+  cv_.notify_one();  // one job, one consumer: waking all of them costs more than the job
+}
+
+void JobQueue::WakeAll() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++generation_;

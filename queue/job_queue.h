@@ -9,15 +9,23 @@
 // or Bury it.
 //
 // Delivery guarantee: at least once. A job is deleted only by Ack, which the
-// consumer calls after the handler succeeded. Lease moves the job's due time
-// to now + lease, so a consumer that hangs past its lease loses the job to
-// another consumer; Open makes every leased job due at once, because after a
-// restart no consumer of the old process is alive.
+// consumer calls after the handler succeeded.
+//
+// Leases live in memory only: Lease reads (no disk write) and records in this
+// process that a consumer has the job until now + lease; a consumer that hangs
+// past its lease loses the job to another consumer. A lease is not worth a
+// disk flush because it never outlives the process: after a crash or restart
+// every job that was leased is simply due again. The attempt count of a lease
+// is written by Retry and Bury (a crash in the middle of a send does not count
+// it). Ack, Retry and Bury compare the stored payload with the leased one: a
+// job whose payload was replaced while it was being sent (replace_pending) is
+// not deleted, retried or buried; its lease is released and the new payload
+// is sent.
 //
 // On disk (named DBIs):
 //   "jobs"      id (8 bytes BE) -> record (see EncodeJob)
-//   "jobs_due"  due_ms (8 BE) ‖ id (8 BE) -> ""   due_ms = run_at, or lease
-//               expiry while leased; exactly one entry per job in "jobs"
+//   "jobs_due"  due_ms (8 BE) ‖ id (8 BE) -> ""   due_ms = run_at; exactly
+//               one entry per job in "jobs"
 //   "jobs_dead" id (8 BE) -> record with last_error  (dead letters)
 //   "jobs_meta" "next_id" -> 8 BE
 //   "jobs_dedup" dedup key -> id (8 BE)  while that job is pending
@@ -32,7 +40,10 @@
 // points to it. Ack and Bury release the key.
 //
 // States, as `regd queue` shows them: ready (due now), delayed (due later),
-// leased (a consumer has it), dead (in the dead letters).
+// leased (a consumer of this process has it; another process, such as the
+// `regd queue` CLI beside a running server, sees a leased job as ready), dead
+// (in the dead letters). Records written by older versions may carry a
+// durable lease (lease_until_ms != 0); Open makes those due.
 //
 // Thread-safety: safe to share between threads; each call runs its own
 // transaction except Enqueue, which runs in the caller's.
@@ -45,6 +56,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -60,7 +73,7 @@ struct Job {
   std::string payload;
   uint32_t attempts = 0;       // times leased so far, including the current lease
   int64_t run_at_ms = 0;       // when the job becomes due
-  int64_t lease_until_ms = 0;  // 0 when not leased
+  int64_t lease_until_ms = 0;  // Lease: when this lease expires (its identity)
   int64_t created_at_ms = 0;
   std::string last_error;
   std::string dedup_key;  // empty: none
@@ -111,10 +124,13 @@ class JobQueue {
   // Takes the first job due at or before now, leasing it for lease_ms.
   // nullopt when no job is due.
   Result<std::optional<Job>> Lease(int64_t lease_ms);
-  // Deletes a job after its handler succeeded. A missing job is not an error.
-  Status Ack(uint64_t id);
-  // Makes a leased job due again at run_at_ms, recording error. Ignored (ok)
-  // if the lease was lost (attempts changed) or the job is gone. With
+  // Deletes a leased job after its handler succeeded (unless its payload was
+  // replaced meanwhile, see above) and releases the lease. A missing job is
+  // not an error.
+  Status Ack(const Job& leased);
+  // Makes a leased job due again at run_at_ms, recording error and the
+  // attempt count. Ignored (ok) if the lease was lost (expired and taken by
+  // another consumer) or the job is gone. With
   // count_attempt false the lease is not counted as an attempt (the job was
   // put off, not tried).
   Status Retry(const Job& job, int64_t run_at_ms, std::string_view error,
@@ -141,8 +157,11 @@ class JobQueue {
   // Deletes every dead job; returns how many.
   Result<size_t> PurgeDead();
 
-  // Wakes consumers waiting in WaitForWork.
+  // Wakes one consumer waiting in WaitForWork (one more job is due, or the
+  // next due time changed). A busy consumer looks again before it waits.
   void NotifyEnqueued();
+  // Wakes every waiting consumer (many jobs became due; shutdown).
+  void WakeAll();
   // Waits until NotifyEnqueued is called after `seen` was read from
   // generation(), or until deadline (steady clock), whichever comes first.
   uint64_t generation();
@@ -156,10 +175,26 @@ class JobQueue {
   // Deletes job's "jobs" and "jobs_due" entries and releases its dedup key.
   Status Remove(storage::Txn& txn, const Job& job);
   Status Revive(storage::Txn& txn, Job job);
+  void DropOrphans(const std::vector<std::pair<uint64_t, int64_t>>& orphans);
+  // In-memory leases; each takes lease_mu_.
+  bool IsLeased(uint64_t id);
+  bool Holds(const Job& leased);  // leased's lease is still the current one
+  void Release(const Job& leased);
+  std::unordered_set<uint64_t> LeasedNow();
 
   storage::LmdbEnv* const env_;
   const Clock* const clock_;
   MDB_dbi jobs_ = 0, due_ = 0, dead_ = 0, meta_ = 0, dedup_ = 0;
+
+  // A lease: until when, and the attempt it is (so a lease that expired in a
+  // hung consumer's hands still counts when the job is leased again). The
+  // lease's until_ms is also its identity (Job::lease_until_ms).
+  struct Held {
+    int64_t until_ms;
+    uint32_t attempts;
+  };
+  std::mutex lease_mu_;  // never held while waiting for the writer
+  std::unordered_map<uint64_t, Held> leases_;  // guarded by lease_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -18,12 +18,16 @@ GroupCommit::~GroupCommit() {
 }
 
 Status GroupCommit::Submit(const std::function<Status(Txn&)>& fn) {
-  Pending p{&fn, Status(), false};
-  std::unique_lock<std::mutex> lock(mu_);
-  if (stop_) return Status::Unavailable("storage is shutting down");
-  queue_.push_back(&p);
+  Pending p;
+  p.fn = &fn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return Status::Unavailable("storage is shutting down");
+    queue_.push_back(&p);
+  }
   work_cv_.notify_one();
-  done_cv_.wait(lock, [&p] { return p.done; });
+  std::unique_lock<std::mutex> lock(p.mu);
+  p.cv.wait(lock, [&p] { return p.done; });
   return p.result;
 }
 
@@ -52,8 +56,15 @@ void GroupCommit::Run() {
     lock.lock();
     ++batches_;
     writes_ += batch.size();
-    for (Pending* p : batch) p->done = true;
-    done_cv_.notify_all();
+    lock.unlock();
+    // Notify under p->mu: once the caller sees done it returns and its
+    // Pending is gone, so the writer must not touch p after unlocking.
+    for (Pending* p : batch) {
+      std::lock_guard<std::mutex> done_lock(p->mu);
+      p->done = true;
+      p->cv.notify_one();
+    }
+    lock.lock();
   }
 }
 

@@ -56,10 +56,15 @@ class GroupCommit {
   uint64_t writes() const;
 
  private:
+  // One waiting caller, on its stack. The writer wakes exactly this caller
+  // (its own mutex and condition variable), so a commit wakes only the
+  // callers whose writes it holds, not every thread waiting for a later batch.
   struct Pending {
     const std::function<Status(Txn&)>* fn;
     Status result;
-    bool done = false;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;  // guarded by mu
   };
 
   void Run();
@@ -68,7 +73,6 @@ class GroupCommit {
   MDB_env* const env_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // the writer waits for work
-  std::condition_variable done_cv_;  // callers wait for their batch
   std::deque<Pending*> queue_;       // guarded by mu_
   bool stop_ = false;                // guarded by mu_
   uint64_t batches_ = 0;             // guarded by mu_

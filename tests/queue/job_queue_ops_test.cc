@@ -62,6 +62,12 @@ struct Queue {
   }
 };
 
+std::string Key64(uint64_t v) {
+  std::string k;
+  regd::storage::PutBigEndian64(&k, v);
+  return k;
+}
+
 }  // namespace
 
 TEST_CASE("a pending job's dedup key stops a second job", "[job_queue_ops]") {
@@ -94,7 +100,7 @@ TEST_CASE("replace_pending adds a new job while the old one is being sent", "[jo
   CHECK_FALSE(dup2);
   CHECK(second != first);
   // Acking the old job does not release the key the new job now holds.
-  REQUIRE(f.q->Ack(leased.id).ok());
+  REQUIRE(f.q->Ack(leased).ok());
   auto [third, dup3] = f.Add("newer", {"sms:1"});
   CHECK(dup3);
   CHECK(third == second);
@@ -103,7 +109,7 @@ TEST_CASE("replace_pending adds a new job while the old one is being sent", "[jo
 TEST_CASE("ack and bury release the dedup key", "[job_queue_ops]") {
   Queue f;
   f.Add("a", {"k"});
-  REQUIRE(f.q->Ack(f.Lease().id).ok());
+  REQUIRE(f.q->Ack(f.Lease()).ok());
   auto [id2, dup2] = f.Add("b", {"k"});
   CHECK_FALSE(dup2);
   REQUIRE(f.q->Bury(f.Lease(), "boom").ok());
@@ -191,15 +197,82 @@ TEST_CASE("retry-dead revives every dead job and purge-dead deletes them", "[job
   CHECK(*f.q->Depth() == 0);
 }
 
-TEST_CASE("opening without lease recovery leaves a live server's leases alone", "[job_queue_ops]") {
+TEST_CASE("a lease is not written: another process sees a leased job as ready", "[job_queue_ops]") {
   Queue f;
   f.Add("in flight");
   f.Lease();
-  f.Open(/*recover=*/false);  // what `regd queue` does beside a running server
   CHECK(f.Stats().leased == 1);
-  f.Open(/*recover=*/true);  // what a restarted server does
+  f.Open(/*recover=*/false);  // what `regd queue` does beside a running server
   CHECK(f.Stats().leased == 0);
   CHECK(f.Stats().ready == 1);
+}
+
+TEST_CASE("a durable lease left by an older version is due at open, unless told not to", "[job_queue_ops]") {
+  Queue f;
+  auto [id, dup] = f.Add("old", {}, 0);
+  int64_t lease_until = f.clock.NowMs() + 60'000;
+  // Rewrite the record and its index entry as the old format held a lease.
+  auto jobs = f.env->OpenDb("jobs");
+  auto due = f.env->OpenDb("jobs_due");
+  REQUIRE(jobs.ok());
+  REQUIRE(due.ok());
+  REQUIRE(f.env->Update([&](Txn& t) -> Status {
+               auto raw = t.Get(*jobs, Key64(id));
+               if (!raw.ok() || !raw->has_value()) return Status::Internal("no record");
+               auto job = regd::queue::DecodeJob(id, **raw);
+               if (!job.ok()) return job.status();
+               Status s = t.Del(*due, Key64(
+                                         static_cast<uint64_t>(job->run_at_ms)) +
+                                         Key64(id));
+               job->lease_until_ms = lease_until;
+               if (s.ok()) s = t.Put(*jobs, Key64(id),
+                                     regd::queue::EncodeJob(*job));
+               if (s.ok())
+                 s = t.Put(*due, Key64(static_cast<uint64_t>(lease_until)) +
+                                     Key64(id),
+                           "");
+               return s;
+             })
+              .ok());
+  f.Open(/*recover=*/false);
+  CHECK(f.Stats().leased == 1);
+  CHECK_FALSE(f.q->Lease(30'000)->has_value());
+  f.Open(/*recover=*/true);
+  CHECK(f.Stats().leased == 0);
+  Job j = f.Lease();
+  CHECK(j.id == id);
+  CHECK(j.payload == "old");
+}
+
+TEST_CASE("a job whose payload was replaced while it was sent is not acked, retried or buried",
+          "[job_queue_ops]") {
+  Queue f;
+  for (int outcome = 0; outcome < 3; ++outcome) {
+    auto [id, dup] = f.Add("code 1", {"sms:9", true});
+    Job sending = f.Lease();
+    // The replacement commits after the consumer's read but before its
+    // Ack: modelled by replacing the payload in the record directly.
+    auto jobs = f.env->OpenDb("jobs");
+    REQUIRE(jobs.ok());
+    REQUIRE(f.env->Update([&](Txn& t) -> Status {
+                 Job j = sending;
+                 j.payload = "code 2";
+                 j.lease_until_ms = 0;
+                 j.attempts = 0;
+                 return t.Put(*jobs, Key64(id), regd::queue::EncodeJob(j));
+               })
+                .ok());
+    Status s = outcome == 0   ? f.q->Ack(sending)
+               : outcome == 1 ? f.q->Retry(sending, f.clock.NowMs() + 60'000, "e")
+                              : f.q->Bury(sending, "e");
+    REQUIRE(s.ok());
+    Job next = f.Lease();  // released, due at its own time
+    CHECK(next.id == id);
+    CHECK(next.payload == "code 2");
+    REQUIRE(f.q->Ack(next).ok());
+    CHECK(*f.q->Depth() == 0);
+    CHECK(f.Stats().dead == 0);
+  }
 }
 
 TEST_CASE("a put-off job does not spend an attempt", "[job_queue_ops]") {

@@ -87,7 +87,7 @@ struct Fixture {
     auto sms = regd::queue::DecodeSmsJob((*job)->payload);
     REQUIRE(sms.ok());
     CHECK(sms->mobile == mobile);
-    REQUIRE(queue->Ack((*job)->id).ok());
+    REQUIRE(queue->Ack(**job).ok());
     return sms->code;
   }
 
