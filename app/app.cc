@@ -28,6 +28,9 @@ Status App::Init() {
                                std::strerror(errno));
   }
   const Clock* clock = SystemClock::Get();
+  auto secret = storage::ServerSecret::LoadOrCreate(config_.data_dir);
+  if (!secret.ok()) return secret.status();
+  secret_ = std::make_unique<storage::ServerSecret>(std::move(secret).value());
 
   storage::LmdbEnv::Options lmdb;
   lmdb.path = config_.data_dir + "/lmdb";
@@ -59,7 +62,8 @@ Status App::Init() {
                                                      std::max(1.0, config_.sms_rate_per_s));
   }
   consumers_->Register(queue::kSmsJobType,
-                       queue::MakeSmsJobHandler(provider_.get(), clock, sms_rate_.get()));
+                       queue::MakeSmsJobHandler(provider_.get(), clock, sms_rate_.get(),
+                                                secret_.get()));
   sweeper_ = std::make_unique<storage::ExpirySweeper>(kv_.get(), clock);
 
   web::SignupOptions signup;
@@ -72,15 +76,30 @@ Status App::Init() {
     signup.pwhash = storage::PwhashCost::Minimum();
     LogWarn("--pwhash min: passwords are hashed with the weakest cost. For tests only.");
   }
+  web::AbuseOptions abuse = config_.abuse;
+  abuse.enabled = config_.abuse_limits;
+  abuse.login_lockout = config_.login_lockout;
+  if (config_.abuse_limits) {
+    signup.sms_budget_hour = config_.sms_budget_hour;
+    signup.sms_budget_day = config_.sms_budget_day;
+    signup.sms_per_mobile_day = config_.sms_per_mobile_day;
+  } else {
+    LogWarn("--abuse-limits off: no per-IP limits, login locks or SMS budgets. For tests and "
+            "benchmarks only; never on a public server.");
+  }
+  guard_ = std::make_unique<web::AbuseGuard>(abuse);
   hashes_ = std::make_unique<storage::HashPool>(config_.hash_workers, config_.hash_queue);
   signup_ = std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(),
-                                                 hashes_.get(), clock, signup);
+                                                 hashes_.get(), secret_.get(), clock, signup);
   files_ = config_.web_root.empty() ? web::StaticFiles::Embedded()
                                     : web::StaticFiles::FromDirectory(config_.web_root);
   metrics_ = std::make_unique<web::Metrics>();
-  routes_ =
-      std::make_unique<web::Routes>(signup_.get(), files_.get(), metrics_.get(), queue_.get(),
-                                    &consumers_->stats(), web::RouteOptions{config_.cookie_secure});
+  web::RouteOptions route_options;
+  route_options.cookie_secure = config_.cookie_secure;
+  route_options.trust_proxy = config_.trust_proxy;
+  route_options.allowed_origins = config_.allowed_origins;
+  routes_ = std::make_unique<web::Routes>(signup_.get(), files_.get(), metrics_.get(), queue_.get(),
+                                          &consumers_->stats(), guard_.get(), route_options);
   web::HttpOptions http;
   http.host = config_.host;
   http.port = config_.port;

@@ -23,8 +23,10 @@
 #include "storage/expiry_sweeper.h"
 #include "storage/hash_pool.h"
 #include "storage/lmdb_env.h"
+#include "storage/server_secret.h"
 #include "storage/status.h"
 #include "storage/user_store.h"
+#include "web/abuse_guard.h"
 #include "web/http_server.h"
 #include "web/metrics.h"
 #include "web/routes.h"
@@ -50,6 +52,7 @@ class App {
   const Config config_;
   int port_ = 0;
   // Declared in dependency order; destroyed in reverse.
+  std::unique_ptr<storage::ServerSecret> secret_;
   std::unique_ptr<storage::LmdbEnv> env_;
   std::unique_ptr<storage::ExpiringKv> kv_;
   std::unique_ptr<storage::UserStore> users_;
@@ -58,6 +61,7 @@ class App {
   std::unique_ptr<queue::TokenBucket> sms_rate_;  // null: no send-rate limit
   std::unique_ptr<queue::ConsumerPool> consumers_;
   std::unique_ptr<storage::ExpirySweeper> sweeper_;
+  std::unique_ptr<web::AbuseGuard> guard_;
   std::unique_ptr<storage::HashPool> hashes_;
   std::unique_ptr<web::SignupService> signup_;
   std::unique_ptr<web::StaticFiles> files_;

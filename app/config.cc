@@ -46,6 +46,17 @@ Flag Text(std::string& (*field)(Config&)) {
           }};
 }
 
+// A per-client rate limit: "30/m", "20/h", ... or "off".
+Flag Rate(const char* flag, web::RateLimit* (*field)(Config&)) {
+  return {true, [flag, field](Config& c, const std::string& v) {
+            return web::ParseRateLimit(v, field(c))
+                       ? Status::Ok()
+                       : Status::Invalid(std::string("--") + flag +
+                                         " must look like 30/m, 20/h, 100/d or off, got '" + v +
+                                         "'");
+          }};
+}
+
 const std::map<std::string, Flag>& Flags() {
   static const std::map<std::string, Flag> flags = {
       {"host",
@@ -176,6 +187,62 @@ const std::map<std::string, Flag>& Flags() {
       {"access-log",
        {false,
         [](Config& c, const std::string& v) { return ParseBool("access-log", v, &c.access_log); }}},
+      {"abuse-limits",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseBool("abuse-limits", v, &c.abuse_limits);
+        }}},
+      {"trust-proxy",
+       {false,
+        [](Config& c, const std::string& v) { return ParseBool("trust-proxy", v, &c.trust_proxy); }}},
+      {"allowed-origins",
+       {true,
+        [](Config& c, const std::string& v) {
+          c.allowed_origins.clear();
+          size_t start = 0;
+          while (start <= v.size()) {
+            size_t comma = v.find(',', start);
+            if (comma == std::string::npos) comma = v.size();
+            std::string o = v.substr(start, comma - start);
+            while (!o.empty() && o.front() == ' ') o.erase(o.begin());
+            while (!o.empty() && (o.back() == ' ' || o.back() == '/')) o.pop_back();
+            if (!o.empty()) {
+              if (o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) {
+                return Status::Invalid("--allowed-origins takes origins like https://shop.example, "
+                                       "got '" + o + "'");
+              }
+              c.allowed_origins.push_back(o);
+            }
+            start = comma + 1;
+          }
+          return Status::Ok();
+        }}},
+      {"ip-captcha-rate", Rate("ip-captcha-rate", [](Config& c) { return &c.abuse.captcha; })},
+      {"ip-sms-rate", Rate("ip-sms-rate", [](Config& c) { return &c.abuse.sms; })},
+      {"ip-register-rate",
+       Rate("ip-register-rate", [](Config& c) { return &c.abuse.registration; })},
+      {"ip-login-rate", Rate("ip-login-rate", [](Config& c) { return &c.abuse.login; })},
+      {"ip-count-rate", Rate("ip-count-rate", [](Config& c) { return &c.abuse.count; })},
+      {"login-lockout",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseBool("login-lockout", v, &c.login_lockout);
+        }}},
+      {"sms-budget-hour",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("sms-budget-hour", v, 0, 100000000, &c.sms_budget_hour);
+        }}},
+      {"sms-budget-day",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("sms-budget-day", v, 0, 100000000, &c.sms_budget_day);
+        }}},
+      {"sms-per-mobile-day",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("sms-per-mobile-day", v, 0, 100000, &c.sms_per_mobile_day);
+        }}},
   };
   return flags;
 }
@@ -277,6 +344,22 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --dev-fixed-captcha TEXT  every captcha's answer is TEXT (tests and benchmarks only)
   --pwhash interactive|min  password hashing cost (min: tests only)
   --access-log BOOL         log one line per request (default true)
+
+Abuse limits (each answered 429 + Retry-After, counted in /metrics):
+  --abuse-limits BOOL       every limit below at once (default on; off: tests and benchmarks only)
+  --ip-captcha-rate RATE    captchas per client IP (default 30/m; RATE: N/s, N/m, N/h, N/d or off)
+  --ip-sms-rate RATE        SMS code requests per client IP (default 20/h)
+  --ip-register-rate RATE   registrations per client IP (default 20/h)
+  --ip-login-rate RATE      login attempts per client IP (default 30/m)
+  --ip-count-rate RATE      /usernames/../count/ and /mobiles/../count/ per client IP (default 120/m)
+  --login-lockout BOOL      lock (account, IP), IP and account after failed logins (default on)
+  --sms-budget-hour N       SMS codes per hour for the whole shop (default 300; 0: no cap)
+  --sms-budget-day N        SMS codes per day for the whole shop (default 3000; 0: no cap)
+  --sms-per-mobile-day N    SMS codes per mobile per day (default 10; 0: no cap)
+  --trust-proxy [BOOL]      take the client IP from X-Forwarded-For (last entry) and TLS
+                            from X-Forwarded-Proto: only behind a reverse proxy you run
+  --allowed-origins LIST    other origins (comma-separated, https://a.example) allowed to call
+                            the API with cookies; they get CORS headers
   --version, --help
 )";
 }

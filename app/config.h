@@ -10,6 +10,7 @@
 
 #include "queue/sms_provider.h"
 #include "storage/status.h"
+#include "web/abuse_guard.h"
 
 namespace regd::app {
 
@@ -36,6 +37,14 @@ struct Config {
   size_t lmdb_map_mb = 1024;                // LMDB map size
   std::string pwhash = "interactive";       // interactive | min (tests only)
   bool access_log = true;
+  bool abuse_limits = true;                  // --abuse-limits off: every limit off (tests only)
+  web::AbuseOptions abuse;                   // per-IP rates (--ip-*-rate)
+  bool login_lockout = true;                 // --login-lockout
+  int sms_budget_hour = 300;                 // --sms-budget-hour; 0: no cap
+  int sms_budget_day = 3000;                 // --sms-budget-day; 0: no cap
+  int sms_per_mobile_day = 10;               // --sms-per-mobile-day; 0: no cap
+  bool trust_proxy = false;                  // --trust-proxy: X-Forwarded-For/-Proto
+  std::vector<std::string> allowed_origins;  // --allowed-origins
   bool show_help = false;
   bool show_version = false;
 };

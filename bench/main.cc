@@ -10,7 +10,7 @@
 //
 // Everything runs on loopback against regd children started here on fresh
 // data dirs in a temporary directory that is removed at the end:
-//   A: --access-log false --sms-rate off                 (static, count, captcha)
+//   A: --access-log false --sms-rate off --abuse-limits off (static, count, captcha)
 //   B: as A, plus --dev-fixed-captcha and the webhook provider pointing at
 //      the fake SMS gateway in this process           (sendcode .. burst)
 //
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
                      {"kernel", m.kernel},
                      {"disk", m.disk}};
   root["settings"] = {
-      {"regd_flags_all", "--port 0 --data-dir DIR --access-log false --sms-rate off"},
+      {"regd_flags_all", "--port 0 --data-dir DIR --access-log false --sms-rate off --abuse-limits off"},
       {"regd_flags_flows",
        "plus --dev-fixed-captcha BN42 --sms-provider webhook --sms-webhook-url <fake>"},
       {"regd_flags_extra", args.regd_flags},

@@ -1,26 +1,69 @@
 #include "queue/sms_job.h"
 
 #include <chrono>
+#include <sodium.h>
+
 #include <nlohmann/json.hpp>
 #include <thread>
 
 namespace regd::queue {
 
-std::string EncodeSmsJob(const SmsJob& job) {
-  nlohmann::json j = {
-      {"mobile", job.mobile}, {"code", job.code}, {"expires_at_ms", job.expires_at_ms}};
+namespace {
+
+constexpr int kB64 = sodium_base64_VARIANT_ORIGINAL;
+
+std::string Base64(std::string_view bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kB64), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), kB64);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+bool Unbase64(const std::string& text, std::string* out) {
+  out->assign(text.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out->data()), out->size(), text.c_str(),
+                        text.size(), nullptr, &len, nullptr, kB64) != 0) {
+    return false;
+  }
+  out->resize(len);
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeSmsJob(const SmsJob& job, const storage::ServerSecret* secret) {
+  nlohmann::json j = {{"mobile", job.mobile}, {"expires_at_ms", job.expires_at_ms}};
+  if (secret != nullptr) {
+    j["sealed_code"] = Base64(secret->Seal(job.code));
+  } else {
+    j["code"] = job.code;
+  }
   return j.dump();
 }
 
-Result<SmsJob> DecodeSmsJob(std::string_view payload) {
+Result<SmsJob> DecodeSmsJob(std::string_view payload, const storage::ServerSecret* secret) {
+  const Status kMalformed = Status::Invalid("malformed sms job payload");
   auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || !j.contains("mobile") || !j["mobile"].is_string() ||
-      !j.contains("code") || !j["code"].is_string() || !j.contains("expires_at_ms") ||
-      !j["expires_at_ms"].is_number_integer()) {
-    return Status::Invalid("malformed sms job payload");
+      !j.contains("expires_at_ms") || !j["expires_at_ms"].is_number_integer()) {
+    return kMalformed;
   }
-  return SmsJob{j["mobile"].get<std::string>(), j["code"].get<std::string>(),
-                j["expires_at_ms"].get<int64_t>()};
+  SmsJob job{j["mobile"].get<std::string>(), "", j["expires_at_ms"].get<int64_t>()};
+  if (j.contains("code") && j["code"].is_string()) {
+    job.code = j["code"].get<std::string>();
+  } else if (j.contains("sealed_code") && j["sealed_code"].is_string()) {
+    std::string sealed;
+    if (!Unbase64(j["sealed_code"].get<std::string>(), &sealed)) return kMalformed;
+    if (secret == nullptr) return Status::Invalid("sealed sms code and no server secret");
+    auto code = secret->Open(sealed);
+    if (!code.ok()) return code.status();
+    job.code = std::move(code).value();
+  } else {
+    return kMalformed;
+  }
+  return job;
 }
 
 std::string SmsDedupKey(std::string_view mobile) { return "sms:" + std::string(mobile); }
@@ -34,9 +77,10 @@ int64_t SteadyMs() {
 
 }  // namespace
 
-JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock, TokenBucket* limiter) {
-  return [provider, clock, limiter](const Job& job) -> HandlerResult {
-    auto sms = DecodeSmsJob(job.payload);
+JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock, TokenBucket* limiter,
+                             const storage::ServerSecret* secret) {
+  return [provider, clock, limiter, secret](const Job& job) -> HandlerResult {
+    auto sms = DecodeSmsJob(job.payload, secret);
     if (!sms.ok()) return {HandlerResult::Kind::kPermanent, sms.status().message()};
     int64_t left_ms = sms->expires_at_ms - clock->NowMs();
     if (left_ms <= 0) return {HandlerResult::Kind::kExpired, "code expired before it was sent"};

@@ -1,5 +1,8 @@
 // SMS jobs: the one job type regd ships with. The payload is JSON
-// {"mobile","code","expires_at_ms"}; the handler sends it through the
+// {"mobile","sealed_code","expires_at_ms"}: the code sealed with the server
+// secret (base64), so the queue on disk, `regd queue list` and backups never
+// show a live code. ({"code": plain} is read too: jobs queued by older
+// versions, and tests without a secret.) The handler sends it through the
 // configured SmsProvider and never sends a code that has already expired
 // (an SMS with a dead code costs money and confuses the customer).
 //
@@ -12,6 +15,7 @@
 #include "queue/sms_provider.h"
 #include "queue/token_bucket.h"
 #include "storage/clock.h"
+#include "storage/server_secret.h"
 
 namespace regd::queue {
 
@@ -23,15 +27,20 @@ struct SmsJob {
   int64_t expires_at_ms = 0;
 };
 
-std::string EncodeSmsJob(const SmsJob& job);
-Result<SmsJob> DecodeSmsJob(std::string_view payload);
+// With a secret the code is sealed; without one it is written plain.
+std::string EncodeSmsJob(const SmsJob& job, const storage::ServerSecret* secret = nullptr);
+// kInvalid on a malformed payload or a sealed code this secret cannot open.
+Result<SmsJob> DecodeSmsJob(std::string_view payload,
+                            const storage::ServerSecret* secret = nullptr);
 
 // The handler for kSmsJobType. provider, clock and limiter (optional: the
 // provider's send rate) must outlive it. Over the rate, the handler waits up
 // to 1 s for a token; longer waits put the job off without costing an
 // attempt.
+// secret (optional) opens sealed codes.
 JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock,
-                             TokenBucket* limiter = nullptr);
+                             TokenBucket* limiter = nullptr,
+                             const storage::ServerSecret* secret = nullptr);
 
 // The dedup key of a mobile's SMS job: a newer code replaces a waiting one,
 // so a customer never receives a code that was already superseded.

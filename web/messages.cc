@@ -43,6 +43,11 @@ const Message kRangeNotSatisfiable{"range not satisfiable", "请求的范围无�
 const Message kRequestFailed      {"request failed", "请求失败", nullptr};
 const Message kBusy               {"the server is busy; try again later", "服务器繁忙，请稍后再试", nullptr};
 const Message kUnavailable        {"the server cannot serve this now; try again later", "服务暂时不可用，请稍后再试", nullptr};
+const Message kTooManyRequests     {"too many requests from your network; try again later", "请求过于频繁，请稍后再试", nullptr};
+const Message kSmsBudgetSpent     {"SMS codes cannot be sent right now; try again later", "暂时无法发送短信验证码，请稍后再试", "sms_code"};
+const Message kSmsMobileDailyCap  {"too many codes were sent to this mobile today; try again tomorrow", "该手机号今日获取验证码次数过多，请明天再试", "sms_code"};
+const Message kLoginLocked        {"too many failed logins; try again later", "登录失败次数过多，请稍后再试", nullptr};
+const Message kCrossOrigin        {"cross-origin request refused", "拒绝跨站请求", nullptr};
 // clang-format on
 
 }  // namespace msg
@@ -61,7 +66,8 @@ const Message* const kAll[] = {
     &msg::kMethodNotAllowed,    &msg::kBadRequest,       &msg::kRequestTimeout,
     &msg::kBodyTooLarge,        &msg::kUriTooLong,       &msg::kHeadersTooLarge,
     &msg::kRangeNotSatisfiable, &msg::kRequestFailed,    &msg::kBusy,
-    &msg::kUnavailable,
+    &msg::kUnavailable,         &msg::kTooManyRequests,  &msg::kSmsBudgetSpent,
+    &msg::kSmsMobileDailyCap,   &msg::kLoginLocked,      &msg::kCrossOrigin,
 };
 
 }  // namespace

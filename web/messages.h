@@ -58,6 +58,11 @@ extern const Message kRangeNotSatisfiable;
 extern const Message kRequestFailed;
 extern const Message kBusy;
 extern const Message kUnavailable;
+extern const Message kTooManyRequests;
+extern const Message kSmsBudgetSpent;
+extern const Message kSmsMobileDailyCap;
+extern const Message kLoginLocked;
+extern const Message kCrossOrigin;
 }  // namespace msg
 
 enum class Lang { kEn, kZh };

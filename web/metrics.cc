@@ -1,5 +1,6 @@
 #include "web/metrics.h"
 
+#include <iterator>
 #include <sstream>
 
 namespace regd::web {
@@ -26,6 +27,18 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
   counter("regd_users_registered_total", "Successful registrations.", registered_.load());
   counter("regd_logins_total", "Successful logins.", logins_ok_.load());
   counter("regd_logins_failed_total", "Failed logins.", logins_failed_.load());
+  static const char* const kLimitNames[] = {"ip_captcha",    "ip_sms",     "ip_register",
+                                            "ip_login",      "ip_count",   "login_locked",
+                                            "sms_budget",    "sms_mobile_day", "cross_origin"};
+  static_assert(std::size(kLimitNames) == static_cast<size_t>(Limited::kCount_));
+  o << "# HELP regd_limited_total Requests refused by an abuse limit, by limit.\n"
+    << "# TYPE regd_limited_total counter\n";
+  for (size_t i = 0; i < std::size(kLimitNames); ++i) {
+    o << "regd_limited_total{limit=\"" << kLimitNames[i] << "\"} " << limited_[i].load() << "\n";
+  }
+  o << "# HELP regd_sms_budget_spent 1 while the shop's hourly or daily SMS budget is spent.\n"
+    << "# TYPE regd_sms_budget_spent gauge\n"
+    << "regd_sms_budget_spent " << (budget_paused_.load() ? 1 : 0) << "\n";
   if (stats != nullptr) {
     counter("regd_sms_sent_total", "Jobs whose handler succeeded (SMS accepted by the provider).",
             stats->done.load());

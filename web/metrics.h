@@ -15,8 +15,28 @@
 
 namespace regd::web {
 
+// Why a request was refused before any work (AbuseGuard, the SMS budget,
+// the cross-origin check): regd_limited_total{limit="..."}.
+enum class Limited {
+  kIpCaptcha,
+  kIpSms,
+  kIpRegister,
+  kIpLogin,
+  kIpCount,
+  kLoginLocked,
+  kSmsBudget,
+  kSmsMobileDay,
+  kCrossOrigin,
+  kCount_,  // the number of kinds
+};
+
 class Metrics {
  public:
+  void CountLimited(Limited why) { ++limited_[static_cast<size_t>(why)]; }
+  // For the SMS budget gauge (0: not spent), set before Render.
+  void SetSmsBudgetPausedUntil(int64_t until_ms, int64_t now_ms) {
+    budget_paused_ = until_ms > now_ms;
+  }
   void CountRequest(int status);
   void CountSmsRequested() { ++sms_requested_; }
   void CountRegistered() { ++registered_; }
@@ -30,6 +50,8 @@ class Metrics {
   std::atomic<uint64_t> registered_{0};
   std::atomic<uint64_t> logins_ok_{0};
   std::atomic<uint64_t> logins_failed_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Limited::kCount_)> limited_{};
+  std::atomic<bool> budget_paused_{false};
 };
 
 }  // namespace regd::web

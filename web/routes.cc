@@ -1,5 +1,8 @@
 #include "web/routes.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "web/json_reply.h"
 #include "web/messages.h"
 #include "web/rules.h"
@@ -54,13 +57,14 @@ std::string CookieValue(std::string_view header, std::string_view name) {
 
 Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics,
                queue::JobQueue* queue, const queue::ConsumerStats* consumer_stats,
-               RouteOptions options)
+               AbuseGuard* guard, RouteOptions options)
     : signup_(signup),
       files_(files),
       metrics_(metrics),
       queue_(queue),
       consumer_stats_(consumer_stats),
-      options_(options) {
+      guard_(guard),
+      options_(std::move(options)) {
   routes_ = {
       {"GET", "/", "", false, &Routes::Index},
       {"GET", "/image_codes/", "/", true, &Routes::ImageCode},
@@ -77,7 +81,86 @@ Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics
   };
 }
 
+std::string Routes::ClientAddress(const Request& req) const {
+  if (options_.trust_proxy) {
+    std::string xff = req.get_header_value("X-Forwarded-For");
+    size_t comma = xff.rfind(',');
+    std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
+    while (!last.empty() && last.front() == ' ') last.erase(last.begin());
+    while (!last.empty() && last.back() == ' ') last.pop_back();
+    if (!last.empty()) return last;
+  }
+  return req.remote_addr;
+}
+
+bool Routes::AllowedOrigin(std::string_view origin) const {
+  for (const std::string& o : options_.allowed_origins) {
+    if (o.size() == origin.size() &&
+        std::equal(o.begin(), o.end(), origin.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Routes::CrossOrigin(const Request& req, Response& res) const {
+  const std::string origin = req.get_header_value("Origin");
+  const bool allowed = !origin.empty() && AllowedOrigin(origin);
+  if (allowed) {
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Access-Control-Allow-Credentials", "true");
+    res.set_header("Vary", "Origin");
+  }
+  auto refuse = [&] {
+    metrics_->CountLimited(Limited::kCrossOrigin);
+    ReplyError(res, 403, msg::kCrossOrigin.en);
+    return true;
+  };
+  if (req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method")) {
+    if (!allowed) return refuse();
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE");
+    res.set_header("Access-Control-Allow-Headers", "Content-Type");
+    res.set_header("Access-Control-Max-Age", "600");
+    return true;
+  }
+  const bool changes_state = req.method == "POST" || req.method == "PUT" ||
+                             req.method == "PATCH" || req.method == "DELETE" ||
+                             req.path.rfind("/sms_codes/", 0) == 0;
+  if (!changes_state || allowed) return false;
+  const std::string site = req.get_header_value("Sec-Fetch-Site");
+  if (site == "same-origin" || site == "none") return false;
+  if (!origin.empty()) {
+    // Same origin when the Origin's host[:port] is the Host the client used.
+    size_t scheme = origin.find("://");
+    std::string host = req.get_header_value("Host");
+    std::string origin_host = scheme == std::string::npos ? "" : origin.substr(scheme + 3);
+    bool same = !host.empty() && origin_host.size() == host.size() &&
+                std::equal(host.begin(), host.end(), origin_host.begin(), [](char a, char b) {
+                  return std::tolower(static_cast<unsigned char>(a)) ==
+                         std::tolower(static_cast<unsigned char>(b));
+                });
+    return same && site.empty() ? false : refuse();
+  }
+  return site.empty() ? false : refuse();  // neither header: not a browser
+}
+
+bool Routes::Refused(const Request& req, Response& res, Action action) const {
+  if (guard_ == nullptr) return false;
+  int64_t wait_ms = guard_->Allow(action, ClientAddress(req), signup_->clock()->NowMs());
+  if (wait_ms == 0) return false;
+  static constexpr Limited kWhy[] = {Limited::kIpCaptcha, Limited::kIpSms, Limited::kIpRegister,
+                                     Limited::kIpLogin, Limited::kIpCount};
+  metrics_->CountLimited(kWhy[static_cast<int>(action)]);
+  ReplyError(res, Status::RateLimited(msg::kTooManyRequests.en, (wait_ms + 999) / 1000));
+  return true;
+}
+
 void Routes::Dispatch(const Request& req, Response& res) const {
+  if (CrossOrigin(req, res)) return;
   const std::string& path = req.path;
   std::string method = req.method == "HEAD" ? "GET" : req.method;
   std::string allowed;
@@ -134,7 +217,8 @@ void Routes::Index(const Request&, Response& res, std::string_view) const {
   res.set_redirect("/register.html", 302);
 }
 
-void Routes::ImageCode(const Request&, Response& res, std::string_view uuid) const {
+void Routes::ImageCode(const Request& req, Response& res, std::string_view uuid) const {
+  if (Refused(req, res, Action::kCaptcha)) return;
   auto png = signup_->NewCaptcha(uuid);
   if (!png.ok()) return ReplyError(res, png.status());
   res.set_header("Cache-Control", "no-store");
@@ -142,29 +226,37 @@ void Routes::ImageCode(const Request&, Response& res, std::string_view uuid) con
 }
 
 void Routes::SmsCode(const Request& req, Response& res, std::string_view mobile) const {
+  if (Refused(req, res, Action::kSms)) return;
   std::string id = req.get_param_value("image_code_id");
   if (id.empty()) id = req.get_param_value("uuid");
   Status s = signup_->SendSmsCode(mobile, req.get_param_value("image_code"), id);
-  if (!s.ok()) return ReplyError(res, s);
+  if (!s.ok()) {
+    if (s.message() == msg::kSmsBudgetSpent.en) metrics_->CountLimited(Limited::kSmsBudget);
+    if (s.message() == msg::kSmsMobileDailyCap.en) metrics_->CountLimited(Limited::kSmsMobileDay);
+    return ReplyError(res, s);
+  }
   metrics_->CountSmsRequested();
   res.set_header("Retry-After",
                  std::to_string(signup_->options().send_interval_ms / 1000));  // for the countdown
   ReplyOk(res);
 }
 
-void Routes::UsernameCount(const Request&, Response& res, std::string_view username) const {
+void Routes::UsernameCount(const Request& req, Response& res, std::string_view username) const {
+  if (Refused(req, res, Action::kCount)) return;
   auto taken = signup_->UsernameTaken(username);
   if (!taken.ok()) return ReplyError(res, taken.status());
   ReplyOk(res, {{"count", *taken ? 1 : 0}});
 }
 
-void Routes::MobileCount(const Request&, Response& res, std::string_view mobile) const {
+void Routes::MobileCount(const Request& req, Response& res, std::string_view mobile) const {
+  if (Refused(req, res, Action::kCount)) return;
   auto taken = signup_->MobileTaken(mobile);
   if (!taken.ok()) return ReplyError(res, taken.status());
   ReplyOk(res, {{"count", *taken ? 1 : 0}});
 }
 
 void Routes::Register(const Request& req, Response& res, std::string_view) const {
+  if (Refused(req, res, Action::kRegister)) return;
   json body;
   if (!ParseJsonObject(req.body, &body)) {
     return ReplyError(res, 400, msg::kBodyNotObject.en);
@@ -182,11 +274,12 @@ void Routes::Register(const Request& req, Response& res, std::string_view) const
   auto session = signup_->Register(form);
   if (!session.ok()) return ReplyError(res, session.status());
   metrics_->CountRegistered();
-  SetSessionCookies(res, *session);
+  SetSessionCookies(req, res, *session);
   ReplyOk(res);
 }
 
 void Routes::Login(const Request& req, Response& res, std::string_view) const {
+  if (Refused(req, res, Action::kLogin)) return;
   json body;
   if (!ParseJsonObject(req.body, &body)) {
     return ReplyError(res, 400, msg::kBodyNotObject.en);
@@ -200,17 +293,33 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
     return ReplyError(res, 400, msg::kRememberedType.en);
   }
   bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
+  const std::string client = ClientAddress(req);
+  const int64_t now = signup_->clock()->NowMs();
+  if (guard_ != nullptr && !username.empty()) {
+    int64_t locked_ms = guard_->LoginLockedFor(username, client, now);
+    if (locked_ms > 0) {  // refused before any hashing
+      metrics_->CountLimited(Limited::kLoginLocked);
+      return ReplyError(res, Status::RateLimited(msg::kLoginLocked.en, (locked_ms + 999) / 1000));
+    }
+  }
   auto session = signup_->Login(username, password, remembered);
   metrics_->CountLogin(session.ok());
+  if (guard_ != nullptr && !username.empty()) {
+    if (session.ok()) {
+      guard_->LoginSucceeded(username, client, now);
+    } else if (session.status().message() == msg::kWrongLogin.en) {
+      guard_->LoginFailed(username, client, now);
+    }
+  }
   if (!session.ok()) return ReplyError(res, session.status());
-  SetSessionCookies(res, *session);
+  SetSessionCookies(req, res, *session);
   ReplyOk(res);
 }
 
 void Routes::Logout(const Request& req, Response& res, std::string_view) const {
   Status s = signup_->Logout(CookieValue(req.get_header_value("Cookie"), "sessionid"));
   if (!s.ok()) return ReplyError(res, s);
-  std::string secure = options_.cookie_secure ? "; Secure" : "";
+  std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
   res.set_header("Set-Cookie", "username=; Path=/; Max-Age=0" + secure);
   ReplyOk(res);
@@ -236,13 +345,20 @@ void Routes::Healthz(const Request&, Response& res, std::string_view) const {
 
 void Routes::MetricsPage(const Request&, Response& res, std::string_view) const {
   res.set_header("Cache-Control", "no-store");
+  metrics_->SetSmsBudgetPausedUntil(signup_->BudgetPausedUntilMs(), signup_->clock()->NowMs());
   res.set_content(metrics_->Render(queue_, consumer_stats_), "text/plain; version=0.0.4");
 }
 
-void Routes::SetSessionCookies(Response& res, const Session& session) const {
+std::string Routes::CookieAttributes(const Request& req) const {
+  bool tls = options_.cookie_secure ||
+             (options_.trust_proxy && req.get_header_value("X-Forwarded-Proto") == "https");
+  return tls ? "; Secure" : "";
+}
+
+void Routes::SetSessionCookies(const Request& req, Response& res, const Session& session) const {
   std::string max_age =
       session.max_age_s > 0 ? "; Max-Age=" + std::to_string(session.max_age_s) : "";
-  std::string secure = options_.cookie_secure ? "; Secure" : "";
+  std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie",
                  "sessionid=" + session.id + "; HttpOnly; SameSite=Lax; Path=/" + max_age + secure);
   res.set_header("Set-Cookie", "username=" + session.username + "; Path=/" + max_age + secure);

@@ -16,8 +16,20 @@
 //   GET    /rules.json                    the field rules, for the page
 //   GET    /healthz, /metrics
 //
-// Thread-safety: immutable after construction; Dispatch runs on many HTTP
-// threads at once.
+// Before routing, Dispatch applies the cross-origin policy (CSRF): a request
+// that changes state (POST, PUT, PATCH, DELETE, and GET /sms_codes/, which
+// sends an SMS) is refused with 403 when a browser says it comes from
+// another site: Sec-Fetch-Site other than same-origin/none, or an Origin that
+// is neither this host nor one of allowed_origins. Clients that send neither
+// header (curl, server-to-server) are not browsers and pass. Allowed origins
+// get CORS headers with credentials, and their preflight (OPTIONS) a 204.
+//
+// Each handler first asks AbuseGuard for its per-client token (captcha, sms,
+// register, login, count) and answers 429 + Retry-After when there is none;
+// login also checks and records the failure locks.
+//
+// Thread-safety: immutable after construction (AbuseGuard and Metrics are
+// thread-safe); Dispatch runs on many HTTP threads at once.
 #pragma once
 
 #include <httplib.h>
@@ -29,6 +41,7 @@
 
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
+#include "web/abuse_guard.h"
 #include "web/metrics.h"
 #include "web/signup_service.h"
 #include "web/static_files.h"
@@ -37,12 +50,20 @@ namespace regd::web {
 
 struct RouteOptions {
   bool cookie_secure = false;  // add Secure to the cookies (behind TLS)
+  // Behind a reverse proxy: the client is the last X-Forwarded-For entry,
+  // and X-Forwarded-Proto: https makes cookies Secure.
+  bool trust_proxy = false;
+  std::vector<std::string> allowed_origins;  // "https://shop.example", no trailing '/'
 };
 
 class Routes {
  public:
   Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics, queue::JobQueue* queue,
-         const queue::ConsumerStats* consumer_stats, RouteOptions options);
+         const queue::ConsumerStats* consumer_stats, AbuseGuard* guard, RouteOptions options);
+
+  // The client's address: the peer, or behind a trusted proxy the last
+  // X-Forwarded-For entry.
+  std::string ClientAddress(const httplib::Request& req) const;
 
   // Answers any request (every method and path come here).
   void Dispatch(const httplib::Request& req, httplib::Response& res) const;
@@ -72,13 +93,21 @@ class Routes {
   void MetricsPage(const httplib::Request&, httplib::Response&, std::string_view) const;
   // Serves a page file for GET/HEAD; false when there is none.
   bool ServeFile(const httplib::Request& req, httplib::Response& res) const;
-  void SetSessionCookies(httplib::Response& res, const Session& session) const;
+  void SetSessionCookies(const httplib::Request& req, httplib::Response& res,
+                         const Session& session) const;
+  std::string CookieAttributes(const httplib::Request& req) const;  // "; Secure" or ""
+  // Takes action's token for the client; on refusal answers 429 and returns true.
+  bool Refused(const httplib::Request& req, httplib::Response& res, Action action) const;
+  // The CSRF/CORS policy above; true when it answered (refusal or preflight).
+  bool CrossOrigin(const httplib::Request& req, httplib::Response& res) const;
+  bool AllowedOrigin(std::string_view origin) const;
 
   SignupService* const signup_;
   const StaticFiles* const files_;
   Metrics* const metrics_;
   queue::JobQueue* const queue_;
   const queue::ConsumerStats* const consumer_stats_;
+  AbuseGuard* const guard_;
   const RouteOptions options_;
   std::vector<Route> routes_;
 };

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "queue/sms_job.h"
+#include "storage/log.h"
 #include "web/captcha.h"
 #include "web/messages.h"
 #include "web/rules.h"
@@ -82,11 +83,13 @@ int64_t CeilSeconds(int64_t ms) { return std::max<int64_t>(1, (ms + 999) / 1000)
 
 SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
                              storage::UserStore* users, storage::HashPool* hashes,
-                             const Clock* clock, SignupOptions options)
+                             const storage::ServerSecret* secret, const Clock* clock,
+                             SignupOptions options)
     : kv_(kv),
       queue_(queue),
       users_(users),
       hashes_(hashes),
+      secret_(secret),
       clock_(clock),
       options_(std::move(options)) {}
 
@@ -94,8 +97,10 @@ Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
   if (!IsValidUuid(uuid)) return Status::Invalid(msg::kBadUuid.en);
   std::string text = options_.fixed_captcha.empty() ? RandomCaptchaText() : options_.fixed_captcha;
   int64_t expires = clock_->NowMs() + options_.captcha_ttl_ms;
-  Status s = kv_->env()->Update(
-      [&](Txn& txn) { return kv_->Put(txn, "cap:" + Lower(uuid), Upper(text), expires); });
+  std::string id = Lower(uuid);
+  Status s = kv_->env()->Update([&](Txn& txn) {
+    return kv_->Put(txn, "cap:" + id, secret_->Mac("cap", id + ":" + Upper(text)), expires);
+  });
   if (!s.ok()) return s;
   return RenderCaptchaPng(text);
 }
@@ -121,7 +126,8 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     }
     Status d = kv_->Delete(txn, cap_key);  // usable once, right or wrong
     if (!d.ok()) return d;
-    if (!SecretEquals((*answer)->value, Upper(image_code))) {
+    if (!SecretEquals((*answer)->value,
+                      secret_->Mac("cap", Lower(image_code_id) + ":" + Upper(image_code)))) {
       outcome = Status::Invalid(msg::kImageCodeWrong.en);
       return Status::Ok();
     }
@@ -132,19 +138,80 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
           Status::RateLimited(msg::kSendTooSoon.en, CeilSeconds((*flag)->expires_at_ms - now));
       return Status::Ok();
     }
+    Status spent = SpendBudget(txn, mobile_s, now, &outcome);
+    if (!spent.ok() || !outcome.ok()) return spent;
     std::string code = NewSmsCode();
     int64_t code_expires = now + options_.sms_code_ttl_ms;
-    Status w = kv_->Put(txn, "sms:" + mobile_s, EncodeCode(code, 0), code_expires);
+    Status w = kv_->Put(txn, "sms:" + mobile_s, EncodeCode(CodeMac(mobile_s, code), 0), code_expires);
     if (w.ok()) w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
     if (!w.ok()) return w;
     queue::EnqueueOptions dedup{queue::SmsDedupKey(mobile_s), /*replace_pending=*/true};
     auto job = queue_->Enqueue(txn, queue::kSmsJobType,
-                               queue::EncodeSmsJob({mobile_s, code, code_expires}), now, dedup);
+                               queue::EncodeSmsJob({mobile_s, code, code_expires}, secret_), now,
+                               dedup);
     return job.ok() ? Status::Ok() : job.status();
   });
   if (!s.ok()) return s;
   if (outcome.ok()) queue_->NotifyEnqueued();
   return outcome;
+}
+
+// The stored form of a code: hex of its keyed hash, bound to the mobile.
+std::string SignupService::CodeMac(std::string_view mobile, std::string_view code) const {
+  std::string mac = secret_->Mac("sms", std::string(mobile) + ":" + std::string(code));
+  std::string hex(mac.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(mac.data()),
+                 mac.size());
+  hex.pop_back();
+  return hex;
+}
+
+Status SignupService::SpendBudget(Txn& txn, const std::string& mobile, int64_t now,
+                                  Status* refused) {
+  constexpr int64_t kHour = 3600'000, kDay = 24 * kHour;
+  struct Cap {
+    std::string key;
+    int64_t limit;
+    int64_t period_end;
+    bool global;
+  };
+  const int64_t hour_end = (now / kHour + 1) * kHour, day_end = (now / kDay + 1) * kDay;
+  const Cap caps[] = {
+      {"budget:h:" + std::to_string(now / kHour), options_.sms_budget_hour, hour_end, true},
+      {"budget:d:" + std::to_string(now / kDay), options_.sms_budget_day, day_end, true},
+      {"budget:m:" + mobile + ":" + std::to_string(now / kDay), options_.sms_per_mobile_day,
+       day_end, false},
+  };
+  int64_t counts[3] = {0, 0, 0};
+  for (int i = 0; i < 3; ++i) {
+    if (caps[i].limit <= 0) continue;
+    auto entry = kv_->Get(txn, caps[i].key, now);
+    if (!entry.ok()) return entry.status();
+    if (entry->has_value()) counts[i] = std::atoll((*entry)->value.c_str());
+    if (counts[i] < caps[i].limit) continue;
+    int64_t wait_s = CeilSeconds(caps[i].period_end - now);
+    if (!caps[i].global) {
+      *refused = Status::RateLimited(msg::kSmsMobileDailyCap.en, wait_s);
+      return Status::Ok();
+    }
+    *refused = Status::RateLimited(msg::kSmsBudgetSpent.en, wait_s);
+    budget_paused_until_ms_.store(caps[i].period_end);
+    if (budget_logged_until_ms_.exchange(caps[i].period_end) != caps[i].period_end) {
+      LogError("SMS BUDGET SPENT: %lld codes this %s (the cap); no code is sent until %lld s from "
+               "now. Raise --sms-budget-%s if this is real demand; otherwise this is likely SMS "
+               "pumping (toll fraud).",
+               static_cast<long long>(counts[i]), i == 0 ? "hour" : "day",
+               static_cast<long long>(wait_s), i == 0 ? "hour" : "day");
+    }
+    return Status::Ok();
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (caps[i].limit <= 0) continue;
+    // Kept a little past the period so a clock step back does not reset it.
+    Status s = kv_->Put(txn, caps[i].key, std::to_string(counts[i] + 1), caps[i].period_end + kHour);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
 }
 
 Result<bool> SignupService::UsernameTaken(std::string_view username) {
@@ -173,7 +240,7 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
       outcome = Status::Invalid(msg::kSmsCodeExpired.en);
       return Status::Ok();
     }
-    if (SecretEquals(stored, code)) return Status::Ok();
+    if (SecretEquals(stored, CodeMac(mobile, code))) return Status::Ok();
     ++tries;
     if (tries >= options_.max_code_tries) {
       outcome = Status::Invalid(msg::kSmsCodeTooManyTries.en);

@@ -3,10 +3,21 @@
 // turn requests into calls here and Status values into responses.
 //
 // Keys in the ExpiringKv (see DESIGN.md for the full layout):
-//   cap:<uuid lower-case>   captcha answer (upper-case), 300 s, spent on use
-//   sms:<mobile>            "<code>:<wrong tries>", 300 s
+//   cap:<uuid lower-case>   Mac("cap", uuid:ANSWER), 300 s, spent on use
+//   sms:<mobile>            "<hex Mac("sms", mobile:code)>:<wrong tries>", 300 s
 //   flag:<mobile>           "1", 60 s: a code was sent recently (429 while set)
 //   sess:<hex hash of id>   user id, 14 days or 12 h (browser session)
+//   budget:h:<hour>, budget:d:<day>, budget:m:<mobile>:<day>
+//                           SMS codes issued in that UTC hour / day (decimal)
+// Captcha answers and codes are stored only as keyed hashes (ServerSecret),
+// and the code inside the queued SMS job is sealed with it.
+//
+// SMS budget (toll-fraud defence): at most sms_budget_hour and
+// sms_budget_day codes in a UTC hour / day for the whole shop, and
+// sms_per_mobile_day per mobile per UTC day (beyond the 60 s flag); 0 means
+// no cap. The counters are written in the same transaction that issues the
+// code, so they survive a crash and never undercount. Hitting a global cap
+// is logged loudly once per period and reported by BudgetPausedUntilMs.
 // Session ids are 32 random bytes (base64url); only their hash is stored, so
 // a copy of the data dir does not hand out live sessions.
 //
@@ -20,6 +31,7 @@
 // Thread-safety: safe to call from any number of request threads.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,6 +43,7 @@
 #include "storage/expiring_kv.h"
 #include "storage/hash_pool.h"
 #include "storage/password.h"
+#include "storage/server_secret.h"
 #include "storage/status.h"
 #include "storage/user_store.h"
 
@@ -44,6 +57,9 @@ struct SignupOptions {
   int64_t browser_session_ttl_ms = 12LL * 3600 * 1000;  // cookie without Max-Age
   int max_code_tries = 5;
   std::string fixed_captcha;  // non-empty: every captcha's answer (tests only)
+  int64_t sms_budget_hour = 0;     // 0: no cap
+  int64_t sms_budget_day = 0;      // 0: no cap
+  int64_t sms_per_mobile_day = 0;  // 0: no cap
   storage::PwhashCost pwhash = storage::PwhashCost::Interactive();
 };
 
@@ -65,13 +81,17 @@ struct Session {
 class SignupService {
  public:
   // hashes bounds the concurrent password hashing (register and login).
+  // secret keys the stored captcha answers and codes and seals the queued
+  // code; it must be the one the SMS job handler opens codes with.
   SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue, storage::UserStore* users,
-                storage::HashPool* hashes, const Clock* clock, SignupOptions options);
+                storage::HashPool* hashes, const storage::ServerSecret* secret,
+                const Clock* clock, SignupOptions options);
 
   // Makes a captcha for uuid (replacing any earlier one) and returns the PNG.
   Result<std::string> NewCaptcha(std::string_view uuid);
   // Checks and spends the captcha, then issues a code for mobile and queues
-  // its SMS. kRateLimited (retry_after_s) while the 60 s send flag is set.
+  // its SMS. kRateLimited (retry_after_s) while the 60 s send flag is set,
+  // and when a budget is spent (kSmsBudgetSpent, kSmsMobileDailyCap).
   Status SendSmsCode(std::string_view mobile, std::string_view image_code,
                      std::string_view image_code_id);
   Result<bool> UsernameTaken(std::string_view username);
@@ -92,11 +112,17 @@ class SignupService {
   Status Health();
 
   const SignupOptions& options() const { return options_; }
+  const Clock* clock() const { return clock_; }
+  // Until when a global SMS budget is spent (0 if it is not): for /metrics.
+  int64_t BudgetPausedUntilMs() const { return budget_paused_until_ms_.load(); }
 
  private:
   // Checks form.sms_code against the stored code in one write transaction,
   // counting a wrong try (and spending the code at max_code_tries).
   Status CheckSmsCode(std::string_view mobile, std::string_view code);
+  std::string CodeMac(std::string_view mobile, std::string_view code) const;
+  // Counts one more code against the budgets in txn, or sets *refused.
+  Status SpendBudget(storage::Txn& txn, const std::string& mobile, int64_t now, Status* refused);
   // Opens a session for user; spend_code_of (if set) deletes that mobile's
   // code in the same transaction.
   Result<Session> OpenSession(const storage::User& user, bool remembered,
@@ -106,8 +132,11 @@ class SignupService {
   queue::JobQueue* const queue_;
   storage::UserStore* const users_;
   storage::HashPool* const hashes_;
+  const storage::ServerSecret* const secret_;
   const Clock* const clock_;
   const SignupOptions options_;
+  std::atomic<int64_t> budget_paused_until_ms_{0};
+  std::atomic<int64_t> budget_logged_until_ms_{0};  // one loud log line per spent period
 };
 
 }  // namespace regd::web

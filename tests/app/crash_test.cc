@@ -29,7 +29,8 @@ std::vector<std::string> Args(const TempDir& dir, const FakeSmsServer& sms) {
   return {"--port",         "0",       "--data-dir",          dir.Join("data"),
           "--sms-provider", "webhook", "--sms-webhook-url",   sms.url(),
           "--pwhash",       "min",     "--dev-fixed-captcha", "ABCD",
-          "--access-log",   "false",   "--sms-rate",          "off"};
+          "--access-log",   "false",   "--sms-rate",          "off",
+          "--abuse-limits", "off"};
 }
 
 httplib::Client ClientFor(const RegdProcess& p) {

@@ -42,7 +42,7 @@ TEST_CASE("regd queue inspects and repairs a running server's queue", "[queue_cl
   std::string data = dir.Join("data");
   RegdProcess regd(
       {"--port", "0", "--data-dir", data, "--sms-provider", "webhook", "--sms-webhook-url",
-       sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false"},
+       sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false", "--abuse-limits", "off"},
       dir.Join("regd.log"));
   REQUIRE(regd.started());
   REQUIRE(RequestCode(regd, "13700000001") == 200);
@@ -95,7 +95,7 @@ TEST_CASE("regd queue purge-dead empties the dead letters", "[queue_cli]") {
   {
     RegdProcess regd(
         {"--port", "0", "--data-dir", data, "--sms-provider", "webhook", "--sms-webhook-url",
-         sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false"},
+         sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false", "--abuse-limits", "off"},
         dir.Join("regd.log"));
     REQUIRE(regd.started());
     REQUIRE(RequestCode(regd, "13700000003") == 200);

@@ -17,6 +17,7 @@ TestServer::TestServer(std::function<void(app::Config&)> tweak) {
   c.dev_fixed_captcha = kCaptcha;
   c.pwhash = "min";
   c.access_log = false;
+  c.abuse_limits = false;  // tests of a limit switch it back on
   if (tweak) tweak(c);
   auto app = app::App::Start(c);
   if (!app.ok()) throw std::runtime_error("regd did not start: " + app.status().ToString());

@@ -16,6 +16,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/user_store.h"
 #include "tests/support/fake_clock.h"
+#include "web/messages.h"
 #include "tests/support/temp_dir.h"
 
 using regd::Status;
@@ -50,6 +51,8 @@ struct Fixture {
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<UserStore> users;
   regd::storage::HashPool hashes{2, 8};
+  regd::storage::ServerSecret secret =
+      regd::storage::ServerSecret::FromBytes("0123456789abcdef0123456789abcdef");
   std::unique_ptr<SignupService> service;
 
   Fixture() {
@@ -69,8 +72,11 @@ struct Fixture {
     SignupOptions options;
     options.fixed_captcha = "ABCD";
     options.pwhash = PwhashCost::Minimum();
-    service = std::make_unique<SignupService>(kv.get(), queue.get(), users.get(), &hashes, &clock,
-                                              options);
+    Reopen(options);
+  }
+  void Reopen(const SignupOptions& options) {
+    service = std::make_unique<SignupService>(kv.get(), queue.get(), users.get(), &hashes, &secret,
+                                              &clock, options);
   }
 
   // A fresh captcha for uuid, then a code for mobile with the right answer.
@@ -84,7 +90,7 @@ struct Fixture {
     auto job = queue->Lease(60'000);
     REQUIRE(job.ok());
     REQUIRE(job->has_value());
-    auto sms = regd::queue::DecodeSmsJob((*job)->payload);
+    auto sms = regd::queue::DecodeSmsJob((*job)->payload, &secret);
     REQUIRE(sms.ok());
     CHECK(sms->mobile == mobile);
     REQUIRE(queue->Ack(**job).ok());
@@ -221,7 +227,7 @@ TEST_CASE("sending a code stores the code and the send flag and queues exactly o
   REQUIRE(job.ok());
   REQUIRE(job->has_value());
   CHECK((*job)->type == regd::queue::kSmsJobType);
-  auto sms = regd::queue::DecodeSmsJob((*job)->payload);
+  auto sms = regd::queue::DecodeSmsJob((*job)->payload, &f.secret);
   REQUIRE(sms.ok());
   CHECK(sms->mobile == "13800138000");
   CHECK(sms->code.size() == 6);
@@ -535,4 +541,125 @@ TEST_CASE("an unknown or garbage session id is unauthorized", "[signup_service]"
 TEST_CASE("health is ok when both stores answer", "[signup_service]") {
   Fixture f;
   CHECK(f.service->Health().ok());
+}
+
+// --- secrets at rest ---
+
+// Every value stored in the LMDB env, raw.
+std::string AllStoredBytes(Fixture& f) {
+  std::string all;
+  for (const char* name : {"kv", "jobs"}) {
+    auto dbi = f.env->OpenDb(name);
+    REQUIRE(dbi.ok());
+    REQUIRE(f.env->View([&](Txn& t) -> Status {
+                 auto cur = regd::storage::Cursor::Open(t, *dbi);
+                 if (!cur.ok()) return cur.status();
+                 for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+                   all += std::string(cur->key()) + "=" + std::string(cur->value()) + "\n";
+                 }
+                 return Status::Ok();
+               })
+                .ok());
+  }
+  return all;
+}
+
+TEST_CASE("captcha answers, codes and queued codes are never stored in plain text",
+          "[signup_service]") {
+  Fixture f;
+  REQUIRE(f.service->NewCaptcha(kUuid).ok());
+  CHECK(AllStoredBytes(f).find("ABCD") == std::string::npos);
+  REQUIRE(f.service->SendSmsCode("13800138000", "ABCD", kUuid).ok());
+  auto job = f.queue->Lease(60'000);
+  REQUIRE(job.ok());
+  REQUIRE(job->has_value());
+  auto sms = regd::queue::DecodeSmsJob((*job)->payload, &f.secret);
+  REQUIRE(sms.ok());
+  std::string stored = AllStoredBytes(f);
+  CHECK(stored.find(sms->code) == std::string::npos);
+  CHECK((*job)->payload.find(sms->code) == std::string::npos);
+  // Without the secret the queued code cannot be read.
+  CHECK_FALSE(regd::queue::DecodeSmsJob((*job)->payload).ok());
+  auto other = regd::storage::ServerSecret::FromBytes("another secret, 32 bytes long...");
+  CHECK_FALSE(regd::queue::DecodeSmsJob((*job)->payload, &other).ok());
+  // And the hashed code still checks.
+  CHECK(f.service->Register(Fixture::Form("alice", "13800138000", sms->code)).ok());
+}
+
+// --- SMS budgets ---
+
+TEST_CASE("a mobile gets at most its daily cap of codes, until the next UTC day",
+          "[signup_service]") {
+  Fixture f;
+  SignupOptions o = f.service->options();
+  o.sms_per_mobile_day = 3;
+  f.Reopen(o);
+  constexpr int64_t kDay = 86'400'000;
+  // Start early in a day so three codes 60 s apart stay within it.
+  f.clock.Advance(kDay - f.clock.NowMs() % kDay + 1'000);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(f.Send("13800138000").ok());
+    f.clock.Advance(60 * kSecond);
+  }
+  Status s = f.Send("13800138000");
+  CHECK(s.code() == Status::Code::kRateLimited);
+  CHECK(s.message() == regd::web::msg::kSmsMobileDailyCap.en);
+  int64_t to_midnight = kDay - f.clock.NowMs() % kDay;
+  CHECK(s.retry_after_s() == (to_midnight + 999) / 1000);
+  CHECK(f.Send("13900139000").ok());  // another mobile is not capped
+  // The cap outlives the service (it is on disk), and ends with the day.
+  f.Reopen(o);
+  CHECK(f.Send("13800138000").code() == Status::Code::kRateLimited);
+  f.clock.Advance(to_midnight);
+  CHECK(f.Send("13800138000").ok());
+}
+
+TEST_CASE("the shop's hourly SMS budget stops every code until the next hour",
+          "[signup_service]") {
+  Fixture f;
+  SignupOptions o = f.service->options();
+  o.sms_budget_hour = 2;
+  f.Reopen(o);
+  constexpr int64_t kHour = 3'600'000;
+  f.clock.Advance(kHour - f.clock.NowMs() % kHour + 1'000);
+  REQUIRE(f.Send("13800138001").ok());
+  REQUIRE(f.Send("13800138002").ok());
+  CHECK(f.service->BudgetPausedUntilMs() == 0);
+  Status s = f.Send("13800138003");
+  CHECK(s.code() == Status::Code::kRateLimited);
+  CHECK(s.message() == regd::web::msg::kSmsBudgetSpent.en);
+  CHECK(s.retry_after_s() == (kHour - 1'000) / 1000);
+  CHECK(f.service->BudgetPausedUntilMs() > f.clock.NowMs());
+  CHECK(f.Depth() == 2);  // nothing queued for the refused one
+  f.clock.Advance(kHour);
+  CHECK(f.Send("13800138003").ok());
+}
+
+TEST_CASE("the shop's daily SMS budget holds across hours", "[signup_service]") {
+  Fixture f;
+  SignupOptions o = f.service->options();
+  o.sms_budget_day = 2;
+  f.Reopen(o);
+  constexpr int64_t kDay = 86'400'000;
+  f.clock.Advance(kDay - f.clock.NowMs() % kDay + 1'000);
+  REQUIRE(f.Send("13800138001").ok());
+  f.clock.Advance(3'600'000);
+  REQUIRE(f.Send("13800138002").ok());
+  f.clock.Advance(3'600'000);
+  Status s = f.Send("13800138003");
+  CHECK(s.code() == Status::Code::kRateLimited);
+  CHECK(s.message() == regd::web::msg::kSmsBudgetSpent.en);
+}
+
+TEST_CASE("a refused captcha or a 60 s repeat does not spend budget", "[signup_service]") {
+  Fixture f;
+  SignupOptions o = f.service->options();
+  o.sms_per_mobile_day = 2;
+  f.Reopen(o);
+  REQUIRE(f.service->NewCaptcha(kUuid).ok());
+  CHECK_FALSE(f.service->SendSmsCode("13800138000", "ZZZZ", kUuid).ok());
+  REQUIRE(f.Send("13800138000").ok());
+  CHECK(f.Send("13800138000").code() == Status::Code::kRateLimited);  // the 60 s flag
+  f.clock.Advance(60 * kSecond);
+  CHECK(f.Send("13800138000").ok());  // the second of two
 }

@@ -142,7 +142,9 @@
       fields.sms_code.focus();
       return;
     }
-    if (r.status === 429) startCountdown(r.retryAfter || 60);
+    // A short wait (the per-mobile 60 s) counts down on the button; a long
+    // one (a daily cap, a spent budget) is only explained by the message.
+    if (r.status === 429 && (r.retryAfter || 60) <= 120) startCountdown(r.retryAfter || 60);
     updateSmsButton();
     showServerError(r, SMS_FIELDS, 'sms_code');
     refreshSubmit();
