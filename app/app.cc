@@ -34,7 +34,8 @@ Status App::Init() {
 
   storage::LmdbEnv::Options lmdb;
   lmdb.path = config_.data_dir + "/lmdb";
-  lmdb.map_size = config_.lmdb_map_mb << 20;
+  lmdb.max_map_size = config_.lmdb_map_mb << 20;
+  lmdb.map_size = std::min(lmdb.max_map_size, size_t{64} << 20);
   auto env = storage::LmdbEnv::Open(lmdb);
   if (!env.ok()) return env.status();
   env_ = std::move(env).value();

@@ -340,7 +340,8 @@ Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REG
   --ccp-template-id ID, --ccp-base-url URL
   --web-root DIR            serve the page's files from DIR instead of the built-in page
   --cookie-secure [BOOL]    mark cookies Secure (when regd is served over HTTPS)
-  --lmdb-map-mb N           LMDB map size in MiB (default 1024)
+  --lmdb-map-mb N           LMDB map's maximum in MiB: it starts at 64 and doubles up to N
+                            (default 1024); beyond it writes get 503, reads go on
   --dev-fixed-captcha TEXT  every captcha's answer is TEXT (tests and benchmarks only)
   --pwhash interactive|min  password hashing cost (min: tests only)
   --access-log BOOL         log one line per request (default true)

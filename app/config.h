@@ -34,7 +34,7 @@ struct Config {
   std::string web_root;                     // empty: the page built into the binary
   std::string dev_fixed_captcha;            // tests and benchmarks only
   bool cookie_secure = false;               // add Secure to cookies (regd behind TLS)
-  size_t lmdb_map_mb = 1024;                // LMDB map size
+  size_t lmdb_map_mb = 1024;                // LMDB map's maximum (it grows up to it)
   std::string pwhash = "interactive";       // interactive | min (tests only)
   bool access_log = true;
   bool abuse_limits = true;                  // --abuse-limits off: every limit off (tests only)

@@ -4,7 +4,7 @@
 
 namespace regd::storage {
 
-GroupCommit::GroupCommit(MDB_env* env) : env_(env) {
+GroupCommit::GroupCommit(MDB_env* env, Resize resize) : env_(env), resize_(std::move(resize)) {
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -52,7 +52,14 @@ void GroupCommit::Run() {
       queue_.pop_front();
     }
     lock.unlock();
-    RunBatch(batch);
+    for (;;) {
+      int stopped = RunBatch(batch, /*retry=*/true);
+      if (stopped == 0) break;
+      if (!resize_ || !resize_(stopped == MDB_MAP_RESIZED)) {
+        RunBatch(batch, /*retry=*/false);  // commit what fits; the rest get kBusy
+        break;
+      }
+    }
     lock.lock();
     ++batches_;
     writes_ += batch.size();
@@ -68,12 +75,14 @@ void GroupCommit::Run() {
   }
 }
 
-void GroupCommit::RunBatch(std::deque<Pending*>& batch) {
+int GroupCommit::RunBatch(std::deque<Pending*>& batch, bool retry) {
+  for (Pending* p : batch) p->result = Status::Ok();
   MDB_txn* outer = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &outer);
+  if (rc == MDB_MAP_RESIZED && retry) return rc;
   if (rc != MDB_SUCCESS) {
     for (Pending* p : batch) p->result = LmdbStatus(rc, "begin write");
-    return;
+    return 0;
   }
   Txn parent(outer, false);
   bool any_ok = false;
@@ -81,22 +90,26 @@ void GroupCommit::RunBatch(std::deque<Pending*>& batch) {
     MDB_txn* inner = nullptr;
     rc = mdb_txn_begin(env_, parent.get(), 0, &inner);
     if (rc != MDB_SUCCESS) {
+      if (rc == MDB_MAP_FULL && retry) return rc;  // ~Txn aborts the batch
       p->result = LmdbStatus(rc, "begin nested write");
       continue;
     }
     Txn child(inner, false);
     Status s = (*p->fn)(child);
     if (s.ok()) s = child.Commit();  // into the parent: no flush yet
-    p->result = s;                   // a failed function's child is aborted by ~Txn
+    if (IsMapFull(s) && retry) return MDB_MAP_FULL;
+    p->result = s;  // a failed function's child is aborted by ~Txn
     any_ok = any_ok || s.ok();
   }
-  if (!any_ok) return;  // nothing to write; ~Txn aborts the parent
+  if (!any_ok) return 0;  // nothing to write; ~Txn aborts the parent
   Status committed = parent.Commit();
+  if (IsMapFull(committed) && retry) return MDB_MAP_FULL;  // nothing was committed
   if (!committed.ok()) {
     for (Pending* p : batch) {
       if (p->result.ok()) p->result = committed;
     }
   }
+  return 0;
 }
 
 }  // namespace regd::storage

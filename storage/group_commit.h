@@ -16,6 +16,16 @@
 // so "ok" still means "on disk". Functions run in submission order; each sees
 // the writes of the functions before it in the batch.
 //
+// Map full: when a function or the commit hits MDB_MAP_FULL, the whole batch
+// is aborted and `resize` is called (no transaction of the writer is open);
+// if it made room (the map grew), the batch runs again from the start. If it
+// could not (the configured maximum), the batch runs once more with the
+// functions that fit committed and the others answered kBusy. A function may
+// therefore run more than once: it must write only through its Txn and only
+// assign (not accumulate into) what it captures. MDB_MAP_RESIZED (another
+// process grew the map) is handled the same way, with resize adopting the
+// new size.
+//
 // Constraints: a function must not call Update itself (it runs on the writer
 // thread, inside the batch), and must not keep Txn or cursors beyond its
 // return. Functions run on the writer thread, not the caller's.
@@ -43,7 +53,12 @@ class GroupCommit {
  public:
   static constexpr size_t kMaxBatch = 512;
 
-  explicit GroupCommit(MDB_env* env);
+  // Makes room when the map is full (adopt: another process grew it; take
+  // its size). Returns false when no room can be made. Runs on the writer
+  // thread with no transaction open.
+  using Resize = std::function<bool(bool adopt)>;
+
+  GroupCommit(MDB_env* env, Resize resize);
   ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
@@ -68,9 +83,13 @@ class GroupCommit {
   };
 
   void Run();
-  void RunBatch(std::deque<Pending*>& batch);
+  // Runs and commits one batch. Returns what stopped it: 0 (done),
+  // MDB_MAP_FULL or MDB_MAP_RESIZED (only when retry is true: then nothing
+  // was committed).
+  int RunBatch(std::deque<Pending*>& batch, bool retry);
 
   MDB_env* const env_;
+  const Resize resize_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // the writer waits for work
   std::deque<Pending*> queue_;       // guarded by mu_

@@ -1,7 +1,10 @@
 #include "storage/lmdb_env.h"
 
+#include "storage/log.h"
+
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,11 +25,19 @@ uint64_t GetBigEndian64(std::string_view src) {
   return v;
 }
 
+namespace {
+constexpr std::string_view kMapFull = "storage is full (";
+}  // namespace
+
 Status LmdbStatus(int rc, std::string_view what) {
   if (rc == MDB_SUCCESS) return Status::Ok();
   std::string msg = std::string(what) + ": " + mdb_strerror(rc);
-  if (rc == MDB_MAP_FULL) return Status::Busy("storage is full (" + msg + ")", 60);
+  if (rc == MDB_MAP_FULL) return Status::Busy(std::string(kMapFull) + msg + ")", 60);
   return Status::Internal(msg);
+}
+
+bool IsMapFull(const Status& s) {
+  return s.code() == Status::Code::kBusy && s.message().rfind(kMapFull, 0) == 0;
 }
 
 Txn& Txn::operator=(Txn&& o) noexcept {
@@ -118,7 +129,9 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const Options& options) {
     return Status::Unavailable("open " + options.path + ": " + mdb_strerror(rc));
   int dead = 0;
   mdb_reader_check(env, &dead);
-  owner->writer_ = std::make_unique<GroupCommit>(env);
+  owner->max_map_size_ = std::max(options.max_map_size, options.map_size);
+  LmdbEnv* self = owner.get();
+  owner->writer_ = std::make_unique<GroupCommit>(env, [self](bool adopt) { return self->Resize(adopt); });
   return owner;
 }
 
@@ -157,10 +170,51 @@ Status LmdbEnv::Update(const std::function<Status(Txn&)>& fn) { return writer_->
 uint64_t LmdbEnv::commit_batches() const { return writer_->batches(); }
 uint64_t LmdbEnv::commit_writes() const { return writer_->writes(); }
 
+size_t LmdbEnv::map_size() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+bool LmdbEnv::Resize(bool adopt) {
+  size_t now = map_size();
+  size_t next = adopt ? 0 : std::min(max_map_size_, now * 2);
+  if (!adopt && next <= now) {
+    auto t = std::chrono::steady_clock::now();
+    if (t - last_full_log_ > std::chrono::minutes(1)) {
+      last_full_log_ = t;
+      LogError("LMDB map full at %zu MiB, its maximum (--lmdb-map-mb): writes are refused with "
+               "503 until expired data is swept or the maximum is raised; reads go on",
+               now >> 20);
+    }
+    return false;
+  }
+  std::unique_lock<std::shared_mutex> no_readers(resize_mu_);
+  int rc = mdb_env_set_mapsize(env_, next);
+  if (rc != MDB_SUCCESS) {
+    LogError("cannot resize the LMDB map: %s", mdb_strerror(rc));
+    return false;
+  }
+  if (!adopt) LogInfo("LMDB map grown from %zu MiB to %zu MiB", now >> 20, next >> 20);
+  return true;
+}
+
 Status LmdbEnv::View(const std::function<Status(Txn&)>& fn) {
-  auto txn = BeginRead();
-  if (!txn.ok()) return txn.status();
-  return fn(*txn);
+  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  MDB_txn* t = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t);
+  if (rc == MDB_MAP_RESIZED) {  // another process grew the map: adopt its size
+    lock.unlock();
+    {
+      std::unique_lock<std::shared_mutex> no_readers(resize_mu_);
+      mdb_env_set_mapsize(env_, 0);
+    }
+    lock.lock();
+    rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t);
+  }
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "begin read");
+  Txn txn(t, true);
+  return fn(txn);
 }
 
 }  // namespace regd::storage

@@ -18,7 +18,13 @@
 //    transaction even when it fails, so a failed commit is never aborted.
 //  - Close cursors before commit (Cursor's destructor does it; keep cursors
 //    in an inner scope).
-//  - MDB_MAP_FULL aborts the transaction and is reported as Status::Busy.
+//  - The map starts at Options::map_size (or the data's size, if larger) and
+//    doubles when a write batch hits MDB_MAP_FULL, up to max_map_size. The
+//    resize (mdb_env_set_mapsize) needs no transaction open in the process:
+//    the writer thread has none between batches, and every View holds a
+//    shared lock that the resize takes exclusively. At the maximum, writes
+//    that do not fit fail with Status::Busy (503), logged once a minute;
+//    reads go on and nothing committed is touched.
 //  - Stale reader slots left by a dead process are cleared at Open
 //    (mdb_reader_check).
 //  - Ordered indexes use fixed-width big-endian keys so byte order is
@@ -30,10 +36,12 @@
 
 #include <lmdb.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -54,6 +62,8 @@ inline std::string_view FromVal(const MDB_val& v) {
 
 // Maps an LMDB return code to a Status (MDB_MAP_FULL -> Busy, others -> Internal).
 Status LmdbStatus(int rc, std::string_view what);
+// True for the Status LmdbStatus makes of MDB_MAP_FULL.
+bool IsMapFull(const Status& s);
 
 // Txn owns one MDB_txn. Its destructor aborts it unless Commit() was called.
 class Txn {
@@ -117,7 +127,8 @@ class LmdbEnv {
  public:
   struct Options {
     std::string path;                   // a directory; created if missing
-    size_t map_size = size_t{1} << 30;  // bytes; the file is sparse
+    size_t map_size = size_t{64} << 20;       // bytes to start with; the file is sparse
+    size_t max_map_size = size_t{1} << 30;    // the map doubles up to this
     unsigned max_dbs = 16;
   };
 
@@ -131,6 +142,8 @@ class LmdbEnv {
   // threads use the env.
   Result<MDB_dbi> OpenDb(const char* name);
 
+  // Bare transactions, for start-up and tests only: a BeginRead transaction
+  // is not covered by the resize lock (use View).
   Result<Txn> BeginRead();
   Result<Txn> BeginWrite();
 
@@ -146,10 +159,18 @@ class LmdbEnv {
   Status View(const std::function<Status(Txn&)>& fn);
 
   MDB_env* get() const { return env_; }
+  // The map's current size in bytes.
+  size_t map_size() const;
 
  private:
   explicit LmdbEnv(MDB_env* env) : env_(env) {}
+  // GroupCommit's Resize: doubles the map (or adopts another process's size).
+  bool Resize(bool adopt);
+
   MDB_env* env_;
+  size_t max_map_size_ = 0;
+  std::shared_mutex resize_mu_;  // View: shared; Resize: exclusive
+  std::chrono::steady_clock::time_point last_full_log_{};  // writer thread only
   std::unique_ptr<GroupCommit> writer_;  // stopped before env_ closes
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,10 +30,16 @@ struct Fixture {
   TempDir dir;
   std::unique_ptr<LmdbEnv> env;
   MDB_dbi dbi = 0;
-  explicit Fixture(size_t map_size = size_t{1} << 30) {
+  // max_map_size 0: the map cannot grow past map_size.
+  explicit Fixture(size_t map_size = size_t{1} << 30, size_t max_map_size = 0) {
+    Open(map_size, max_map_size);
+  }
+  void Open(size_t map_size, size_t max_map_size) {
+    env.reset();
     LmdbEnv::Options o;
     o.path = dir.Join("lmdb");
     o.map_size = map_size;
+    o.max_map_size = max_map_size ? max_map_size : map_size;
     auto e = LmdbEnv::Open(o);
     REQUIRE(e.ok());
     env = std::move(e).value();
@@ -219,6 +227,82 @@ TEST_CASE("a full map inside one large transaction gives kBusy on put", "[lmdb_e
   CHECK(s.code() == Status::Code::kBusy);
   CHECK(f.Keys().empty());
   CHECK(f.Put("after", "small").ok());
+}
+
+TEST_CASE("a full map doubles up to its maximum, then writes get kBusy and reads go on",
+          "[lmdb_env]") {
+  const std::string value(2000, 'g');
+  auto fill = [&](Fixture& f) {
+    Status last;
+    int committed = 0;
+    for (int i = 0; i < 1000 && last.ok(); ++i) {
+      last = f.Put(Be(static_cast<uint64_t>(i)), value);
+      if (last.ok()) ++committed;
+    }
+    INFO(last.ToString());
+    CHECK(last.code() == Status::Code::kBusy);
+    return committed;
+  };
+  Fixture fixed(64 * 1024);  // for comparison: what 64 KiB holds
+  int fits_ungrown = fill(fixed);
+  Fixture f(64 * 1024, 256 * 1024);
+  REQUIRE(f.env->map_size() == 64 * 1024);
+  int committed = fill(f);
+  CHECK(f.env->map_size() == 256 * 1024);
+  CHECK(committed > 3 * fits_ungrown);
+  CHECK(f.Keys().size() == static_cast<size_t>(committed));
+  CHECK(f.Get(Be(0)) == std::optional<std::string>(value));
+  // Nothing committed is lost across a reopen at the grown size.
+  f.Open(64 * 1024, 256 * 1024);
+  CHECK(f.Keys().size() == static_cast<size_t>(committed));
+}
+
+TEST_CASE("a batch that hits the full map runs again whole after the map grew", "[lmdb_env]") {
+  Fixture f(64 * 1024, 1024 * 1024);
+  const std::string value(2000, 'b');
+  // One update bigger than the initial map: it fails, the map grows, it runs
+  // again from the start and commits all of its writes exactly once.
+  int runs = 0;
+  Status s = f.env->Update([&](Txn& t) -> Status {
+    ++runs;
+    for (int i = 0; i < 100; ++i) {
+      Status p = t.Put(f.dbi, Be(static_cast<uint64_t>(i)), value);
+      if (!p.ok()) return p;
+    }
+    return Status::Ok();
+  });
+  REQUIRE(s.ok());
+  CHECK(runs >= 2);
+  CHECK(f.Keys().size() == 100);
+  CHECK(f.env->map_size() > 64 * 1024);
+}
+
+TEST_CASE("the map grows while other threads read", "[lmdb_env]") {
+  Fixture f(64 * 1024, 4 * 1024 * 1024);
+  REQUIRE(f.Put("anchor", "stays readable").ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        Status s = f.env->View([&](Txn& t) -> Status {
+          auto v = t.Get(f.dbi, "anchor");
+          if (!v.ok()) return v.status();
+          if (!v->has_value() || **v != "stays readable") ++bad;
+          return Status::Ok();
+        });
+        if (!s.ok()) ++bad;
+      }
+    });
+  }
+  const std::string value(1000, 'r');
+  for (int i = 0; i < 1500; ++i) REQUIRE(f.Put(Be(static_cast<uint64_t>(i)), value).ok());
+  stop = true;
+  for (auto& t : readers) t.join();
+  CHECK(bad == 0);
+  CHECK(f.env->map_size() > 64 * 1024);
+  CHECK(f.Keys().size() == 1501);
 }
 
 TEST_CASE("cursor seek finds the first key at or after the target", "[lmdb_env]") {
