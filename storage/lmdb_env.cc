@@ -189,8 +189,9 @@ bool LmdbEnv::Resize(bool adopt) {
     }
     return false;
   }
-  std::unique_lock<std::shared_mutex> no_readers(resize_mu_);
+  resize_mu_.Lock();  // waits for the Views in progress; lets no new one in
   int rc = mdb_env_set_mapsize(env_, next);
+  resize_mu_.Unlock();
   if (rc != MDB_SUCCESS) {
     LogError("cannot resize the LMDB map: %s", mdb_strerror(rc));
     return false;
@@ -199,21 +200,38 @@ bool LmdbEnv::Resize(bool adopt) {
   return true;
 }
 
+LmdbEnv::ResizeLock::ResizeLock() {
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&lock_, &attr);
+  pthread_rwlockattr_destroy(&attr);
+}
+LmdbEnv::ResizeLock::~ResizeLock() { pthread_rwlock_destroy(&lock_); }
+void LmdbEnv::ResizeLock::LockShared() { pthread_rwlock_rdlock(&lock_); }
+void LmdbEnv::ResizeLock::UnlockShared() { pthread_rwlock_unlock(&lock_); }
+void LmdbEnv::ResizeLock::Lock() { pthread_rwlock_wrlock(&lock_); }
+void LmdbEnv::ResizeLock::Unlock() { pthread_rwlock_unlock(&lock_); }
+
 Status LmdbEnv::View(const std::function<Status(Txn&)>& fn) {
-  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  struct Shared {  // held for the whole read transaction
+    ResizeLock& lock;
+    explicit Shared(ResizeLock& l) : lock(l) { lock.LockShared(); }
+    ~Shared() { lock.UnlockShared(); }
+  };
+  Shared shared(resize_mu_);
   MDB_txn* t = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t);
   if (rc == MDB_MAP_RESIZED) {  // another process grew the map: adopt its size
-    lock.unlock();
-    {
-      std::unique_lock<std::shared_mutex> no_readers(resize_mu_);
-      mdb_env_set_mapsize(env_, 0);
-    }
-    lock.lock();
+    resize_mu_.UnlockShared();
+    resize_mu_.Lock();
+    mdb_env_set_mapsize(env_, 0);
+    resize_mu_.Unlock();
+    resize_mu_.LockShared();
     rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t);
   }
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "begin read");
-  Txn txn(t, true);
+  Txn txn(t, true);  // ends before `shared` is released
   return fn(txn);
 }
 

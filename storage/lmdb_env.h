@@ -22,7 +22,8 @@
 //    doubles when a write batch hits MDB_MAP_FULL, up to max_map_size. The
 //    resize (mdb_env_set_mapsize) needs no transaction open in the process:
 //    the writer thread has none between batches, and every View holds a
-//    shared lock that the resize takes exclusively. At the maximum, writes
+//    shared lock that the resize takes exclusively (a View must not run
+//    another View inside it). At the maximum, writes
 //    that do not fit fail with Status::Busy (503), logged once a minute;
 //    reads go on and nothing committed is touched.
 //  - Stale reader slots left by a dead process are cleared at Open
@@ -41,7 +42,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
+#include <pthread.h>
 #include <string>
 #include <string_view>
 
@@ -167,9 +168,25 @@ class LmdbEnv {
   // GroupCommit's Resize: doubles the map (or adopts another process's size).
   bool Resize(bool adopt);
 
+  // A readers-writer lock that lets no new reader in while the resize waits
+  // (glibc's default lets readers starve it). Not recursive: a View must
+  // not run another View inside it.
+  class ResizeLock {
+   public:
+    ResizeLock();
+    ~ResizeLock();
+    void LockShared();
+    void UnlockShared();
+    void Lock();
+    void Unlock();
+
+   private:
+    pthread_rwlock_t lock_;
+  };
+
   MDB_env* env_;
   size_t max_map_size_ = 0;
-  std::shared_mutex resize_mu_;  // View: shared; Resize: exclusive
+  ResizeLock resize_mu_;  // View: shared; Resize: exclusive
   std::chrono::steady_clock::time_point last_full_log_{};  // writer thread only
   std::unique_ptr<GroupCommit> writer_;  // stopped before env_ closes
 };
