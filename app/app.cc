@@ -27,6 +27,11 @@ Status App::Init() {
     return Status::Unavailable("cannot create data dir " + config_.data_dir + ": " +
                                std::strerror(errno));
   }
+  // One server per data dir (leases live in this process's memory), and
+  // none while `regd restore` replaces the files.
+  auto lock = storage::DirLock::Acquire(config_.data_dir);
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(lock).value();
   const Clock* clock = SystemClock::Get();
   auto secret = storage::ServerSecret::LoadOrCreate(config_.data_dir);
   if (!secret.ok()) return secret.status();

@@ -1,8 +1,10 @@
-// App: one running regd, wired from a Config. Start builds the parts in
-// dependency order (stores, queue, consumers, sign-up service, routes, HTTP)
-// and starts their threads; Shutdown stops them in reverse order: HTTP first
-// (no new requests), then the consumers (in-flight sends finish; unfinished
-// jobs stay queued on disk), then the expiry sweeper, then the stores close.
+// App: one running regd, wired from a Config. Start takes the data dir's
+// DirLock (a second server on the same dir fails to start), builds the parts
+// in dependency order (stores, queue, consumers, sign-up service, routes,
+// HTTP) and starts their threads; Shutdown stops them in reverse order: HTTP
+// first (no new requests), then the consumers (in-flight sends finish;
+// unfinished jobs stay queued on disk), then the expiry sweeper, then the
+// stores close and the lock is released.
 // Tests start an App in-process on port 0; main does the same.
 //
 // Threads owned: the HTTP accept thread and its request pool, `workers`
@@ -19,6 +21,7 @@
 #include "queue/job_queue.h"
 #include "queue/sms_provider.h"
 #include "queue/token_bucket.h"
+#include "storage/dir_lock.h"
 #include "storage/expiring_kv.h"
 #include "storage/expiry_sweeper.h"
 #include "storage/hash_pool.h"
@@ -52,6 +55,7 @@ class App {
   const Config config_;
   int port_ = 0;
   // Declared in dependency order; destroyed in reverse.
+  std::unique_ptr<storage::DirLock> lock_;  // the data dir's: released last
   std::unique_ptr<storage::ServerSecret> secret_;
   std::unique_ptr<storage::LmdbEnv> env_;
   std::unique_ptr<storage::ExpiringKv> kv_;

@@ -1,15 +1,22 @@
 #include "app/config.h"
 
-#include "queue/token_bucket.h"
-
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
+
+#include "queue/token_bucket.h"
+#include "storage/files.h"
 
 namespace regd::app {
 namespace {
+
+constexpr const char* kConfigFlag = "config";  // the one flag that is no file key
 
 Status ParseInt(const std::string& flag, const std::string& v, int lo, int hi, int* out) {
   char* end = nullptr;
@@ -243,6 +250,16 @@ const std::map<std::string, Flag>& Flags() {
         [](Config& c, const std::string& v) {
           return ParseInt("sms-per-mobile-day", v, 0, 100000, &c.sms_per_mobile_day);
         }}},
+      {"log-file", Text([](Config& c) -> std::string& { return c.log_file; })},
+      {"log-format",
+       {true,
+        [](Config& c, const std::string& v) {
+          if (v == "text" || v == "json") {
+            c.log_format = v == "json" ? LogFormat::kJson : LogFormat::kText;
+            return Status::Ok();
+          }
+          return Status::Invalid("--log-format must be text or json, got '" + v + "'");
+        }}},
   };
   return flags;
 }
@@ -251,6 +268,47 @@ std::string EnvName(const std::string& flag) {
   std::string n = "REGD_";
   for (char ch : flag) n += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
   return n;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+// Applies the `key = value` lines of a config file (see config.h).
+Status ApplyConfigFile(const std::string& path, Config& c) {
+  if (storage::IsDir(path)) return Status::Invalid("config file " + path + " is a directory");
+  std::ifstream in(path);
+  if (!in) {
+    return Status::Invalid("cannot read config file " + path + ": " + std::strerror(errno));
+  }
+  std::map<std::string, int> seen;  // key -> line
+  std::string raw;
+  for (int n = 1; std::getline(in, raw); ++n) {
+    std::string line = Trim(raw);
+    if (line.empty() || line[0] == '#') continue;
+    std::string where = path + ":" + std::to_string(n) + ": ";
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      return Status::Invalid(where + "expected 'key = value', got '" + line + "'");
+    }
+    std::string key = Trim(line.substr(0, eq)), value = Trim(line.substr(eq + 1));
+    if (key == kConfigFlag) return Status::Invalid(where + "a config file cannot name another");
+    auto it = Flags().find(key);
+    if (it == Flags().end()) {
+      return Status::Invalid(where + "unknown setting '" + key + "' (see regd --help)");
+    }
+    if (auto [prev, fresh] = seen.emplace(key, n); !fresh) {
+      return Status::Invalid(where + "'" + key + "' is already set on line " +
+                             std::to_string(prev->second));
+    }
+    Status s = it->second.set(c, value);
+    if (!s.ok()) return Status::Invalid(where + s.message());
+  }
+  if (in.bad()) return Status::Invalid("cannot read config file " + path);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -262,16 +320,9 @@ int DefaultHashWorkers() {
 Result<Config> ParseConfig(const std::vector<std::string>& args,
                            const std::vector<std::string>& env) {
   Config c;
-  // Environment first, so that flags win.
-  for (const auto& [name, flag] : Flags()) {
-    std::string prefix = EnvName(name) + "=";
-    for (const std::string& e : env) {
-      if (e.rfind(prefix, 0) == 0) {
-        Status s = flag.set(c, e.substr(prefix.size()));
-        if (!s.ok()) return Status::Invalid(EnvName(name) + ": " + s.message());
-      }
-    }
-  }
+  // The command line is read first but applied last, so that it wins.
+  std::vector<std::pair<std::string, std::string>> given;  // flag name, value
+  std::optional<std::string> config_flag;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
@@ -290,6 +341,12 @@ Result<Config> ParseConfig(const std::vector<std::string>& args,
       name = name.substr(0, eq);
       has_value = true;
     }
+    if (name == kConfigFlag) {
+      if (!has_value && i + 1 >= args.size()) return Status::Invalid("--config needs a file");
+      config_flag = has_value ? value : args[++i];
+      if (config_flag->empty()) return Status::Invalid("--config needs a file");
+      continue;
+    }
     auto it = Flags().find(name);
     if (it == Flags().end()) return Status::Invalid("unknown flag --" + name + " (see --help)");
     if (!has_value) {
@@ -305,7 +362,34 @@ Result<Config> ParseConfig(const std::vector<std::string>& args,
         return Status::Invalid("--" + name + " needs a value");
       }
     }
-    Status s = it->second.set(c, value);
+    given.emplace_back(name, value);
+  }
+
+  // 1. The config file: --config wins over REGD_CONFIG.
+  std::string file = config_flag.value_or("");
+  if (!config_flag) {
+    for (const std::string& e : env) {
+      if (e.rfind("REGD_CONFIG=", 0) == 0) file = e.substr(12);
+    }
+  }
+  if (!file.empty()) {
+    Status s = ApplyConfigFile(file, c);
+    if (!s.ok()) return s;
+    c.config_file = file;
+  }
+  // 2. The environment.
+  for (const auto& [name, flag] : Flags()) {
+    std::string prefix = EnvName(name) + "=";
+    for (const std::string& e : env) {
+      if (e.rfind(prefix, 0) == 0) {
+        Status s = flag.set(c, e.substr(prefix.size()));
+        if (!s.ok()) return Status::Invalid(EnvName(name) + ": " + s.message());
+      }
+    }
+  }
+  // 3. The command line.
+  for (const auto& [name, value] : given) {
+    Status s = Flags().at(name).set(c, value);
     if (!s.ok()) return s;
   }
   if (c.sms.name == "webhook" && c.sms.webhook_url.empty()) {
@@ -314,37 +398,58 @@ Result<Config> ParseConfig(const std::vector<std::string>& args,
   return c;
 }
 
+std::vector<std::string> SettingNames() {
+  std::vector<std::string> names = {kConfigFlag};
+  for (const auto& [name, flag] : Flags()) names.push_back(name);
+  return names;
+}
+
 std::string Usage() {
   return R"(regd: a shop's whole customer sign-up in one binary.
 
-Usage: regd [flags]          (each flag can also be set as REGD_<NAME>, e.g. REGD_DATA_DIR)
+Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (e.g.
+                               REGD_DATA_DIR) or as `name = value` in the --config file
+       regd queue ...          inspect and repair the job queue (`regd queue` alone: help)
+       regd backup DEST        hot backup of --data-dir into the new directory DEST
+       regd restore SRC [--force]  put the backup SRC into --data-dir (server stopped)
+       regd check              verify --data-dir; exit 0 healthy, 1 damaged
 
+  --config FILE             read settings from FILE first (also REGD_CONFIG; default: none)
   --host HOST               address to listen on (default 127.0.0.1)
   --port N                  port (default 8000; 0 picks a free port and prints it)
   --data-dir DIR            where users.sqlite3 and lmdb/ live (default ./data)
   --workers N               consumer threads sending SMS (default 2)
   --http-threads N          HTTP request threads (default 64)
   --hash-workers N          password hashes (Argon2id, 64 MiB each) at once (default: cores)
-  --hash-queue N            logins/registrations that may wait for a hash; more get 503 (32)
+  --hash-queue N            logins/registrations that may wait for a hash; more get 503
+                            (default 32)
   --sms-provider NAME       console (default: log the code), webhook, twilio or ccp
-  --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here
+  --sms-webhook-url URL     webhook: POST {"mobile","code","ttl_minutes"} here (default: none)
   --max-attempts N          tries before a job becomes a dead letter (default 5)
   --retry-base-ms N         first retry after N ms, doubling each time (default 1000)
   --retry-max-ms N          longest wait between retries (default 60000)
   --shutdown-grace-ms N     at stop, running sends get N ms to finish (default 10000)
   --sms-rate RATE           at most this many sends (default 20/s; also /m, /h; off)
   --sms-template TEXT       twilio's message text; {code} and {minutes} are replaced
-  --twilio-account-sid SID, --twilio-auth-token TOKEN, --twilio-from NUMBER
+                            (default: Your verification code is {code}. It expires in
+                            {minutes} minutes.)
+  --twilio-account-sid SID, --twilio-auth-token TOKEN, --twilio-from NUMBER,
   --twilio-messaging-service-sid SID, --twilio-base-url URL
+                            Twilio settings (default: none; base URL https://api.twilio.com)
   --ccp-account-sid SID, --ccp-auth-token TOKEN, --ccp-app-id ID,
   --ccp-template-id ID, --ccp-base-url URL
-  --web-root DIR            serve the page's files from DIR instead of the built-in page
-  --cookie-secure [BOOL]    mark cookies Secure (when regd is served over HTTPS)
+                            Ronglian settings (default: none; base URL
+                            https://app.cloopen.com:8883)
+  --web-root DIR            serve the page's files from DIR (default: the built-in page)
+  --cookie-secure [BOOL]    mark cookies Secure when served over HTTPS (default false)
   --lmdb-map-mb N           LMDB map's maximum in MiB: it starts at 64 and doubles up to N
                             (default 1024); beyond it writes get 503, reads go on
-  --dev-fixed-captcha TEXT  every captcha's answer is TEXT (tests and benchmarks only)
-  --pwhash interactive|min  password hashing cost (min: tests only)
+  --dev-fixed-captcha TEXT  every captcha's answer is TEXT (default: none;
+                            tests and benchmarks only)
+  --pwhash interactive|min  password hashing cost (default interactive; min: tests only)
   --access-log BOOL         log one line per request (default true)
+  --log-file PATH           append the log to PATH, reopened on SIGHUP (default: stderr)
+  --log-format text|json    one text line or one JSON object per event (default text)
 
 Abuse limits (each answered 429 + Retry-After, counted in /metrics):
   --abuse-limits BOOL       every limit below at once (default on; off: tests and benchmarks only)
@@ -359,8 +464,9 @@ Abuse limits (each answered 429 + Retry-After, counted in /metrics):
   --sms-per-mobile-day N    SMS codes per mobile per day (default 10; 0: no cap)
   --trust-proxy [BOOL]      take the client IP from X-Forwarded-For (last entry) and TLS
                             from X-Forwarded-Proto: only behind a reverse proxy you run
+                            (default false)
   --allowed-origins LIST    other origins (comma-separated, https://a.example) allowed to call
-                            the API with cookies; they get CORS headers
+                            the API with cookies; they get CORS headers (default: none)
   --version, --help
 )";
 }

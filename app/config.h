@@ -1,6 +1,12 @@
-// Config: everything regd can be told at start, from command-line flags and
-// REGD_<NAME> environment variables (upper case, '-' -> '_'; a flag wins over
-// its variable). Parsing never exits: it returns a Status the caller prints.
+// Config: everything regd can be told at start, from three sources, each
+// overriding the one before it:
+//   1. a config file (--config FILE, or REGD_CONFIG): `key = value` lines,
+//      keys being the long flag names without "--" (`port = 8000`); lines
+//      starting with '#' and blank lines are skipped; a key may appear once;
+//   2. REGD_<NAME> environment variables (upper case, '-' -> '_');
+//   3. command-line flags.
+// Parsing never exits: it returns a Status the caller prints. An unknown key
+// or a bad value in the file is an error that names the file and the line.
 //
 // Thread-safety: a plain value.
 #pragma once
@@ -9,6 +15,7 @@
 #include <vector>
 
 #include "queue/sms_provider.h"
+#include "storage/log.h"
 #include "storage/status.h"
 #include "web/abuse_guard.h"
 
@@ -45,14 +52,20 @@ struct Config {
   int sms_per_mobile_day = 10;               // --sms-per-mobile-day; 0: no cap
   bool trust_proxy = false;                  // --trust-proxy: X-Forwarded-For/-Proto
   std::vector<std::string> allowed_origins;  // --allowed-origins
+  std::string log_file;                     // --log-file; empty: stderr
+  LogFormat log_format = LogFormat::kText;  // --log-format text|json
+  std::string config_file;                  // --config, REGD_CONFIG; empty: none
   bool show_help = false;
   bool show_version = false;
 };
 
-// Parses argv (without argv[0]) over the environment envp ("NAME=value").
+// Parses argv (without argv[0]) over the environment envp ("NAME=value")
+// over the config file, if one is named; reads that file.
 Result<Config> ParseConfig(const std::vector<std::string>& args,
                            const std::vector<std::string>& env);
 // The --help text.
 std::string Usage();
+// The name of every setting (flag without "--", config file key).
+std::vector<std::string> SettingNames();
 
 }  // namespace regd::app

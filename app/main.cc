@@ -1,6 +1,7 @@
-// regd's entry point: `regd queue ...` goes to the queue CLI; otherwise parse
-// the configuration, start the App, wait for SIGINT or SIGTERM, shut down in
-// reverse order, exit 0.
+// regd's entry point: `regd queue|backup|restore|check ...` go to their
+// commands; otherwise parse the configuration, open the log, start the App,
+// then wait for signals: SIGHUP reopens the log file (nothing else is
+// reloaded), SIGINT or SIGTERM shut down in reverse order and exit 0.
 #include <signal.h>
 
 #include <cstdio>
@@ -8,8 +9,11 @@
 #include <vector>
 
 #include "app/app.h"
+#include "app/backup_cli.h"
+#include "app/check_cli.h"
 #include "app/config.h"
 #include "app/queue_cli.h"
+#include "app/version.h"
 #include "storage/log.h"
 
 extern char** environ;
@@ -17,8 +21,13 @@ extern char** environ;
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc), env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  if (!args.empty() && args[0] == "queue") {
-    return regd::app::RunQueueCli({args.begin() + 1, args.end()}, env);
+  if (!args.empty()) {
+    const std::string& command = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "queue") return regd::app::RunQueueCli(rest, env);
+    if (command == "backup") return regd::app::RunBackupCli(rest, env);
+    if (command == "restore") return regd::app::RunRestoreCli(rest, env);
+    if (command == "check") return regd::app::RunCheckCli(rest, env);
   }
   auto config = regd::app::ParseConfig(args, env);
   if (!config.ok()) {
@@ -31,16 +40,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (config->show_version) {
-    std::puts("regd 0.1.0");
+    std::puts(regd::app::VersionLine().c_str());
     return 0;
   }
+  regd::Status log = regd::ConfigureLog(config->log_format, config->log_file);
+  if (!log.ok()) {
+    std::fprintf(stderr, "regd: %s\n", log.message().c_str());
+    return 1;
+  }
 
-  // Block the stop signals in every thread; main waits for them below.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Block the signals main waits for in every thread.
+  sigset_t waited;
+  sigemptyset(&waited);
+  sigaddset(&waited, SIGINT);
+  sigaddset(&waited, SIGTERM);
+  sigaddset(&waited, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &waited, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto app = regd::app::App::Start(*config);
@@ -52,7 +67,17 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&stop, &sig);
+  while (sigwait(&waited, &sig) == 0 && sig == SIGHUP) {
+    std::string file = regd::LogFilePath();
+    regd::Status reopened = regd::ReopenLog();
+    if (!reopened.ok()) {
+      regd::LogError("received SIGHUP: %s", reopened.message().c_str());
+    } else if (file.empty()) {
+      regd::LogInfo("received SIGHUP: nothing to reload (the log goes to stderr)");
+    } else {
+      regd::LogInfo("received SIGHUP: reopened the log file %s", file.c_str());
+    }
+  }
   regd::LogInfo("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*app)->Shutdown();
   regd::LogInfo("stopped");

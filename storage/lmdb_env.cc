@@ -2,7 +2,9 @@
 
 #include "storage/log.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -112,27 +114,88 @@ Result<bool> Cursor::Next() { return Move(MDB_NEXT); }
 Status Cursor::DeleteCurrent() { return LmdbStatus(mdb_cursor_del(cur_, 0), "cursor del"); }
 
 Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const Options& options) {
-  if (mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
+  if (!options.read_only && mkdir(options.path.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::Unavailable("cannot create " + options.path + ": " + std::strerror(errno));
   }
   MDB_env* env = nullptr;
   int rc = mdb_env_create(&env);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_create");
-  std::unique_ptr<LmdbEnv> owner(new LmdbEnv(env));
-  if ((rc = mdb_env_set_mapsize(env, options.map_size)) != MDB_SUCCESS ||
+  std::unique_ptr<LmdbEnv> owner(new LmdbEnv(env, options.read_only));
+  if ((!options.read_only && (rc = mdb_env_set_mapsize(env, options.map_size)) != MDB_SUCCESS) ||
       (rc = mdb_env_set_maxdbs(env, options.max_dbs)) != MDB_SUCCESS ||
       (rc = mdb_env_set_maxreaders(env, 512)) != MDB_SUCCESS) {
     return LmdbStatus(rc, "mdb_env_set");
   }
-  rc = mdb_env_open(env, options.path.c_str(), MDB_NOTLS, 0600);
+  unsigned flags = MDB_NOTLS;
+  if (options.read_only) flags |= MDB_RDONLY;
+  if (options.private_copy) flags |= MDB_NOLOCK;
+  rc = mdb_env_open(env, options.path.c_str(), flags, 0600);
   if (rc != MDB_SUCCESS)
     return Status::Unavailable("open " + options.path + ": " + mdb_strerror(rc));
-  int dead = 0;
-  mdb_reader_check(env, &dead);
+  if (!options.private_copy) {
+    int dead = 0;
+    mdb_reader_check(env, &dead);
+  }
   owner->max_map_size_ = std::max(options.max_map_size, options.map_size);
-  LmdbEnv* self = owner.get();
-  owner->writer_ = std::make_unique<GroupCommit>(env, [self](bool adopt) { return self->Resize(adopt); });
+  if (!options.read_only) {
+    LmdbEnv* self = owner.get();
+    owner->writer_ =
+        std::make_unique<GroupCommit>(env, [self](bool adopt) { return self->Resize(adopt); });
+  }
   return owner;
+}
+
+int LmdbEnv::RetryResized(const std::function<int()>& begin) {
+  int rc = begin();
+  if (rc == MDB_MAP_RESIZED && read_only_) {
+    // Another process grew the map; no transaction of ours is open (tools
+    // are single-threaded), so adopting the new size is allowed.
+    rc = mdb_env_set_mapsize(env_, 0);
+    if (rc == MDB_SUCCESS) rc = begin();
+  }
+  return rc;
+}
+
+Result<std::optional<MDB_dbi>> LmdbEnv::FindDb(const char* name) {
+  auto txn = BeginRead();
+  if (!txn.ok()) return txn.status();
+  MDB_dbi dbi;
+  int rc = mdb_dbi_open(txn->get(), name, 0, &dbi);
+  if (rc == MDB_NOTFOUND) return std::optional<MDB_dbi>();
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, std::string("open db ") + name);
+  Status s = txn->Commit();  // keeps the handle open beyond this transaction
+  if (!s.ok()) return s;
+  return std::optional<MDB_dbi>(dbi);
+}
+
+Status LmdbEnv::CopyTo(const std::string& dir) {
+  int rc = RetryResized([&] { return mdb_env_copy2(env_, dir.c_str(), MDB_CP_COMPACT); });
+  if (rc != MDB_SUCCESS) {
+    return Status::Unavailable("copy LMDB to " + dir + ": " + mdb_strerror(rc));
+  }
+  // mdb_env_copy2 does not flush what it wrote.
+  std::string copy = dir + "/data.mdb";
+  int fd = ::open(copy.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Unavailable("open " + copy + ": " + std::strerror(errno));
+  int synced = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (synced != 0) return Status::Unavailable("flush " + copy + ": " + std::strerror(err));
+  return Status::Ok();
+}
+
+Result<MDB_stat> LmdbEnv::Stat() {
+  MDB_stat st;
+  int rc = mdb_env_stat(env_, &st);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_stat");
+  return st;
+}
+
+Result<MDB_envinfo> LmdbEnv::Info() {
+  MDB_envinfo info;
+  int rc = mdb_env_info(env_, &info);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_info");
+  return info;
 }
 
 LmdbEnv::~LmdbEnv() {
@@ -153,22 +216,26 @@ Result<MDB_dbi> LmdbEnv::OpenDb(const char* name) {
 
 Result<Txn> LmdbEnv::BeginRead() {
   MDB_txn* t = nullptr;
-  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t);
+  int rc = RetryResized([&] { return mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t); });
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "begin read");
   return Txn(t, true);
 }
 
 Result<Txn> LmdbEnv::BeginWrite() {
+  if (read_only_) return Status::Internal("begin write: the env is open read-only");
   MDB_txn* t = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &t);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "begin write");
   return Txn(t, false);
 }
 
-Status LmdbEnv::Update(const std::function<Status(Txn&)>& fn) { return writer_->Submit(fn); }
+Status LmdbEnv::Update(const std::function<Status(Txn&)>& fn) {
+  if (!writer_) return Status::Internal("update: the env is open read-only");
+  return writer_->Submit(fn);
+}
 
-uint64_t LmdbEnv::commit_batches() const { return writer_->batches(); }
-uint64_t LmdbEnv::commit_writes() const { return writer_->writes(); }
+uint64_t LmdbEnv::commit_batches() const { return writer_ ? writer_->batches() : 0; }
+uint64_t LmdbEnv::commit_writes() const { return writer_ ? writer_->writes() : 0; }
 
 size_t LmdbEnv::map_size() const {
   MDB_envinfo info;

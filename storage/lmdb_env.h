@@ -30,6 +30,10 @@
 //    (mdb_reader_check).
 //  - Ordered indexes use fixed-width big-endian keys so byte order is
 //    numeric order (see PutBigEndian64).
+//  - Tools beside a live server (`regd queue`, `regd backup`, `regd check`)
+//    are other processes with an env of their own; a process never opens
+//    the same env twice (closing the second would drop the first one's
+//    locks). Read-only tools open with Options::read_only.
 //
 // Thread-safety: LmdbEnv is safe to use from many threads. Txn and Cursor are
 // not: each belongs to one thread.
@@ -131,6 +135,13 @@ class LmdbEnv {
     size_t map_size = size_t{64} << 20;       // bytes to start with; the file is sparse
     size_t max_map_size = size_t{1} << 30;    // the map doubles up to this
     unsigned max_dbs = 16;
+    // MDB_RDONLY: for tools. No writer thread (Update and BeginWrite fail),
+    // path is not created, and the map size is the one the file was
+    // written with (map_size is ignored).
+    bool read_only = false;
+    // MDB_NOLOCK: no lock file is used or created. Only for a copy no other
+    // process can know of (a backup being verified).
+    bool private_copy = false;
   };
 
   // Opens (creating if needed) the environment and clears stale readers.
@@ -142,6 +153,20 @@ class LmdbEnv {
   // Opens (creating) a named database. Call only at start, before other
   // threads use the env.
   Result<MDB_dbi> OpenDb(const char* name);
+  // Opens an existing named database without creating it; nullopt if there
+  // is none. Also works read-only. Call before other threads use the env.
+  Result<std::optional<MDB_dbi>> FindDb(const char* name);
+
+  // Writes a compacted copy (MDB_CP_COMPACT) of the env to dir/data.mdb;
+  // dir must exist and hold no data.mdb. The copy is made from one read
+  // transaction, so it holds exactly the transactions committed before it
+  // began, whatever writers (in this or other processes) do meanwhile; it is
+  // flushed (fsync) before this returns. Errors: kInternal/kUnavailable with
+  // LMDB's or the OS's reason.
+  Status CopyTo(const std::string& dir);
+  // The env's statistics (main database) and its map/reader information.
+  Result<MDB_stat> Stat();
+  Result<MDB_envinfo> Info();
 
   // Bare transactions, for start-up and tests only: a BeginRead transaction
   // is not covered by the resize lock (use View).
@@ -164,7 +189,12 @@ class LmdbEnv {
   size_t map_size() const;
 
  private:
-  explicit LmdbEnv(MDB_env* env) : env_(env) {}
+  LmdbEnv(MDB_env* env, bool read_only) : env_(env), read_only_(read_only) {}
+  // Runs begin, and once more after adopting the file's larger map when
+  // another process grew it (MDB_MAP_RESIZED; read-only envs only).
+  int RetryResized(const std::function<int()>& begin);
+  MDB_env* env_;
+  const bool read_only_;
   // GroupCommit's Resize: doubles the map (or adopts another process's size).
   bool Resize(bool adopt);
 
@@ -184,7 +214,6 @@ class LmdbEnv {
     pthread_rwlock_t lock_;
   };
 
-  MDB_env* env_;
   size_t max_map_size_ = 0;
   ResizeLock resize_mu_;  // View: shared; Resize: exclusive
   std::chrono::steady_clock::time_point last_full_log_{};  // writer thread only

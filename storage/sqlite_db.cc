@@ -1,5 +1,10 @@
 #include "storage/sqlite_db.h"
 
+#include <chrono>
+#include <thread>
+
+#include "storage/files.h"
+
 namespace regd::storage {
 namespace {
 
@@ -86,6 +91,57 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
     if (!r.ok()) return r.status();
   }
   return db;
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::OpenReadOnly(const std::string& path) {
+  if (!PathExists(path)) return Status::NotFound("no database file " + path);
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteDb> db(raw ? new SqliteDb(raw) : nullptr);
+  if (rc != SQLITE_OK) return Status::Unavailable("open " + path + ": " + sqlite3_errstr(rc));
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  return db;
+}
+
+Status SqliteDb::BackupTo(const std::string& dest_path) {
+  if (PathExists(dest_path)) return Status::Conflict(dest_path + " already exists");
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(dest_path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<SqliteDb> dest(raw ? new SqliteDb(raw) : nullptr);
+  if (rc != SQLITE_OK) return Status::Unavailable("open " + dest_path + ": " + sqlite3_errstr(rc));
+  sqlite3_extended_result_codes(raw, 1);
+
+  sqlite3_backup* backup = sqlite3_backup_init(raw, "main", db_, "main");
+  if (backup == nullptr) return SqliteError(raw, sqlite3_extended_errcode(raw), "backup init");
+  // One step of all pages (-1) reads the source in a single read transaction.
+  // Busy only while a writer holds an exclusive lock (WAL recovery): retry.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+           std::chrono::steady_clock::now() < deadline);
+  int finished = sqlite3_backup_finish(backup);  // always, whatever the steps gave
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    return Status::Busy("backup of the users database: still locked after 10 s", 1);
+  }
+  if (rc != SQLITE_DONE) return SqliteError(raw, rc, "backup");
+  if (finished != SQLITE_OK) return SqliteError(raw, finished, "backup");
+
+  // The copied header says WAL, like the source; make the copy one file.
+  {
+    auto mode = dest->Prepare("PRAGMA journal_mode=DELETE");
+    if (!mode.ok()) return mode.status();
+    auto stepped = mode->Step();
+    if (!stepped.ok()) return stepped.status();
+  }              // the statement is finalized before its connection closes
+  dest.reset();  // closes the copy before it is flushed
+  return SyncPath(dest_path);
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }

@@ -55,6 +55,9 @@ class SqliteDb {
   // Opens (creating) the database file at path, WAL, synchronous=FULL,
   // foreign keys on, busy timeout 5 s.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // Opens an existing database file read-only (no pragmas are set), for
+  // tools beside a live server. kNotFound if there is no such file.
+  static Result<std::unique_ptr<SqliteDb>> OpenReadOnly(const std::string& path);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
@@ -63,6 +66,15 @@ class SqliteDb {
   Status Exec(const char* sql);
   Result<Stmt> Prepare(std::string_view sql);
   sqlite3* get() const { return db_; }
+
+  // Copies this connection's main database into the new file dest_path with
+  // SQLite's online backup API, in one step: the copy is the database as of
+  // one read transaction, while other connections and processes go on
+  // writing (in WAL mode readers never block writers). The copy is a single
+  // file in rollback-journal mode (no -wal beside it) and is flushed before
+  // this returns. kConflict if dest_path exists; kBusy if the database
+  // stayed locked for 10 s; other errors as SQLite reports them.
+  Status BackupTo(const std::string& dest_path);
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "queue/http_provider_util.h"
 #include "storage/log.h"
@@ -39,6 +40,10 @@ const char* ReasonFor(int status) {
       return msg::kRequestFailed.en;
   }
 }
+
+// When the request on this thread reached routing (httplib serves a whole
+// request on one pool thread, from routing to the logger).
+thread_local std::chrono::steady_clock::time_point t_request_start;
 
 // The path as logged: runs of 7 or more digits (mobile numbers in
 // /sms_codes/<mobile>/ and /mobiles/<mobile>/count/) are masked.
@@ -125,6 +130,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   // Methods httplib parses but does not route (TRACE, CONNECT, PRI) would be a
   // bare 400; send them through the same table so they get a JSON 405/404.
   server_.set_pre_routing_handler([dispatch](const httplib::Request& req, httplib::Response& res) {
+    t_request_start = std::chrono::steady_clock::now();
     static const char* const kRouted[] = {"GET",   "HEAD",   "POST",   "PUT",
                                           "PATCH", "DELETE", "OPTIONS"};
     for (const char* m : kRouted) {
@@ -164,10 +170,26 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
       res.set_header("X-Frame-Options", "DENY");
     }
   });
+  // The access log: method, path (req.path never holds the query string,
+  // where a captcha answer travels; mobiles masked), status and duration.
   server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_->CountRequest(res.status);
+    double ms = 0;  // httplib's own early errors (bad request line) are not timed
+    if (t_request_start != std::chrono::steady_clock::time_point()) {
+      ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                     t_request_start)
+               .count();
+      t_request_start = {};
+    }
     if (options_.access_log) {
-      LogInfo("%s %s %d", req.method.c_str(), PathForLog(req.path).c_str(), res.status);
+      std::string path = PathForLog(req.path);
+      char text[64];
+      std::snprintf(text, sizeof(text), " %d %.1f ms", res.status, ms);
+      LogEvent(LogLevel::kInfo, req.method + " " + path + text,
+               {{"method", req.method},
+                {"path", path},
+                {"status", int64_t{res.status}},
+                {"duration_ms", ms}});
     }
   });
 }

@@ -1,7 +1,9 @@
 // HttpServer: the HTTP front of regd, built on cpp-httplib. It owns the
 // listening socket and the request thread pool, applies the limits that keep
 // slow or hostile clients from tying up threads, adds security headers, logs
-// one line per request, and hands every request to Routes::Dispatch.
+// one line per request (method, path without its query string and with
+// mobiles masked, status, duration in ms; storage/log.h chooses text or
+// JSON), and hands every request to Routes::Dispatch.
 //
 // Every answer is JSON or a page file: httplib's own errors (bad request
 // line, 413 body too large, ...) and any exception escaping a handler become

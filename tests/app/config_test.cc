@@ -93,7 +93,7 @@ TEST_CASE("secondary flags are parsed", "[config]") {
   CHECK_FALSE(Parse({"--cookie-secure=false"}).cookie_secure);
 }
 
-TEST_CASE("--help and --version are reported, not acted on", "[config]") {
+TEST_CASE("the help and version flags are reported, not acted on", "[config]") {
   CHECK(Parse({"--help"}).show_help);
   CHECK(Parse({"-h"}).show_help);
   CHECK(Parse({"--version"}).show_version);

@@ -9,10 +9,14 @@ FakeSmsServer::FakeSmsServer() {
     int status;
     std::chrono::milliseconds delay;
     std::string retry_after;
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    std::string to = body.is_object() ? body.value("mobile", "") : "";
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++requests_;
-      if (!scripted_.empty()) {
+      if (!reject_prefix_.empty() && to.rfind(reject_prefix_, 0) == 0) {
+        status = reject_status_;
+      } else if (!scripted_.empty()) {
         status = scripted_.front();
         scripted_.pop_front();
       } else {
@@ -71,6 +75,12 @@ void FakeSmsServer::SetDefaultStatus(int status) {
 void FakeSmsServer::SetDelay(std::chrono::milliseconds delay) {
   std::lock_guard<std::mutex> lock(mu_);
   delay_ = delay;
+}
+
+void FakeSmsServer::RejectMobilesStartingWith(std::string prefix, int status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  reject_prefix_ = std::move(prefix);
+  reject_status_ = status;
 }
 
 void FakeSmsServer::SetRetryAfter(std::string value) {

@@ -43,6 +43,9 @@ class FakeSmsServer {
   void SetDelay(std::chrono::milliseconds delay);
   // Extra headers on the next non-2xx answers (e.g. Retry-After).
   void SetRetryAfter(std::string value);
+  // Messages to mobiles starting with prefix get status (before any script
+  // or default): one phone can be unreachable while others receive.
+  void RejectMobilesStartingWith(std::string prefix, int status);
 
   // Messages accepted with a 2xx, in arrival order.
   std::vector<ReceivedSms> Accepted();
@@ -64,6 +67,8 @@ class FakeSmsServer {
   int default_status_ = 200;            // guarded by mu_
   std::chrono::milliseconds delay_{0};  // guarded by mu_
   std::string retry_after_;             // guarded by mu_
+  std::string reject_prefix_;           // guarded by mu_; "" rejects none
+  int reject_status_ = 0;               // guarded by mu_
   std::vector<ReceivedSms> accepted_;   // guarded by mu_
   size_t requests_ = 0;                 // guarded by mu_
 };

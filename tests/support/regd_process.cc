@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -77,6 +78,20 @@ int RegdProcess::Signal(int sig, int timeout_ms) {
   return -1;
 }
 
+void RegdProcess::Send(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+bool RegdProcess::Running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
 std::string RegdProcess::Log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;
@@ -109,6 +124,41 @@ CommandResult RunRegd(const std::vector<std::string>& args) {
   int status = 0;
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+CommandOutput RunRegdCapturing(const std::vector<std::string>& args) {
+  CommandOutput result;
+  FILE* err = std::tmpfile();  // stderr goes here: two pipes could deadlock
+  int out[2];
+  if (err == nullptr || pipe(out) != 0) return result;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(fileno(err), STDERR_FILENO);
+    close(out[0]);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    std::string bin = REGD_BINARY;
+    argv.push_back(bin.data());
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof(buf))) > 0) result.out.append(buf, n);
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::rewind(err);
+  while ((n = static_cast<ssize_t>(std::fread(buf, 1, sizeof(buf), err))) > 0) {
+    result.err.append(buf, n);
+  }
+  std::fclose(err);
   return result;
 }
 

@@ -24,6 +24,11 @@ class RegdProcess {
   // waitpid (use WIFEXITED etc.), or -1 if it did not exit within timeout_ms.
   int Signal(int sig, int timeout_ms = 15000);
   void Kill9() { Signal(9); }
+  // Sends sig without waiting (e.g. SIGHUP, which must not stop regd).
+  void Send(int sig);
+  // True while the process has not exited.
+  bool Running();
+  pid_t pid() const { return pid_; }
   std::string Log() const;
 
  private:
@@ -39,5 +44,12 @@ struct CommandResult {
   std::string out;
 };
 CommandResult RunRegd(const std::vector<std::string>& args);
+// The same, with stderr captured too (after stdout, in `err`).
+struct CommandOutput {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandOutput RunRegdCapturing(const std::vector<std::string>& args);
 
 }  // namespace regd::testing
