@@ -7,6 +7,7 @@
 
 #include "queue/http_provider_util.h"
 #include "storage/log.h"
+#include "web/head_guard.h"
 #include "web/json_reply.h"
 #include "web/messages.h"
 
@@ -70,6 +71,7 @@ std::string PathForLog(const std::string& path) {
 
 HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options)
     : routes_(routes), metrics_(metrics), options_(std::move(options)) {
+  InstallHeadLimits(HeadLimits{options_.max_head_bytes, options_.head_timeout_ms});
   int threads = options_.threads > 0 ? options_.threads : 64;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_payload_max_length(options_.max_body_bytes);

@@ -10,8 +10,9 @@
 // {"code","errmsg"} responses through the error and exception handlers; no
 // status 500 is ever sent (an escaped exception is a 503).
 //
-// Limits: body 16 KiB (413), request line and headers 8 KiB each (httplib's
-// compile-time limits), read and write timeouts 5 s, keep-alive 5 s idle and
+// Limits: body 16 KiB (413), request line and each header line 8 KiB
+// (httplib's compile-time limits; 414, 400), the whole head 32 KiB (431) and
+// 10 s from its first byte (408) (head_guard.h), read and write timeouts 5 s, keep-alive 5 s idle and
 // 100 requests per connection, `threads` request threads (default 64: a keep-alive
 // connection holds its thread, so fewer threads queue connections), a
 // listen backlog of 1024 so a burst of connections waits instead of being
@@ -40,6 +41,8 @@ struct HttpOptions {
   int write_timeout_s = 5;
   int keep_alive_timeout_s = 5;
   int keep_alive_max_requests = 100;
+  size_t max_head_bytes = 32 * 1024;  // request line + headers (head_guard.h): 431
+  int64_t head_timeout_ms = 10'000;   // first byte to the end of the head: 408
   bool access_log = true;
 };
 

@@ -3,6 +3,8 @@
 #include <iterator>
 #include <sstream>
 
+#include "web/head_guard.h"
+
 namespace regd::web {
 
 void Metrics::CountRequest(int status) {
@@ -36,6 +38,11 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
   for (size_t i = 0; i < std::size(kLimitNames); ++i) {
     o << "regd_limited_total{limit=\"" << kLimitNames[i] << "\"} " << limited_[i].load() << "\n";
   }
+  o << "# HELP regd_http_heads_refused_total Requests whose head was too large (431) or too "
+       "slow (408), answered and closed before httplib parsed them.\n"
+    << "# TYPE regd_http_heads_refused_total counter\n"
+    << "regd_http_heads_refused_total{reason=\"too_large\"} " << HeadsRefusedTooLarge() << "\n"
+    << "regd_http_heads_refused_total{reason=\"too_slow\"} " << HeadsRefusedTooSlow() << "\n";
   o << "# HELP regd_sms_budget_spent 1 while the shop's hourly or daily SMS budget is spent.\n"
     << "# TYPE regd_sms_budget_spent gauge\n"
     << "regd_sms_budget_spent " << (budget_paused_.load() ? 1 : 0) << "\n";

@@ -27,12 +27,17 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/raw_http.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 using nlohmann::json;
 using regd::testing::SetCookieHeader;
 using regd::testing::SetCookieValue;
+using regd::testing::ConnectLoopback;
+using regd::testing::Exchange;
+using regd::testing::RawRequest;
+using regd::testing::RawResponse;
 using regd::testing::TempDir;
 using regd::testing::TestServer;
 
@@ -204,71 +209,6 @@ int Count(TestServer& server, const std::string& what, const std::string& value)
 }
 
 // --- raw HTTP, for request lines httplib::Client would rewrite ---
-
-struct RawResponse {
-  int status = 0;
-  std::string head;
-  std::string body;
-};
-
-// A TCP connection to the server on loopback; -1 on failure. Makes no Catch
-// assertions, so it is safe on any thread.
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Sends request as is on fd, reads the answer until the server closes, and
-// closes fd. status is 0 when no HTTP answer came. Safe on any thread.
-RawResponse Exchange(int fd, const std::string& request) {
-  // The server may answer (and close) before reading everything: no SIGPIPE.
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  // Read until the server closes or the whole Content-Length body is in.
-  std::string raw;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-    raw.append(buf, static_cast<size_t>(n));
-    size_t end = raw.find("\r\n\r\n");
-    if (end == std::string::npos) continue;
-    std::string head = raw.substr(0, end);
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    size_t cl = head.find("\r\ncontent-length:");
-    if (cl != std::string::npos &&
-        raw.size() >= end + 4 + std::strtoul(head.c_str() + cl + 17, nullptr, 10)) {
-      break;
-    }
-  }
-  close(fd);
-  RawResponse r;
-  size_t split = raw.find("\r\n\r\n");
-  r.head = raw.substr(0, split);
-  r.body = split == std::string::npos ? "" : raw.substr(split + 4);
-  if (raw.rfind("HTTP/1.", 0) == 0 && raw.size() > 12) r.status = std::atoi(raw.c_str() + 9);
-  return r;
-}
-
-RawResponse RawRequest(int port, const std::string& request) {
-  int fd = ConnectLoopback(port);
-  REQUIRE(fd >= 0);
-  return Exchange(fd, request);
-}
 
 // A complete POST of a JSON body that asks the server to close afterwards.
 std::string RawPost(const std::string& path, const std::string& body) {

@@ -1,0 +1,25 @@
+// Raw HTTP over a loopback socket, for requests httplib::Client would not
+// send as written (bad request lines, TRACE, chunked bodies, trickled or
+// oversized heads) and for watching when the server closes a connection.
+#pragma once
+
+#include <string>
+
+namespace regd::testing {
+
+struct RawResponse {
+  int status = 0;  // 0: no HTTP answer came
+  std::string head;
+  std::string body;
+};
+
+// A TCP connection to 127.0.0.1:port with a 10 s receive timeout; -1 on
+// failure. Makes no Catch assertions, so it is safe on any thread.
+int ConnectLoopback(int port);
+// Sends request as is on fd, reads the answer until the server closes or
+// the whole Content-Length body is in, and closes fd. Safe on any thread.
+RawResponse Exchange(int fd, const std::string& request);
+// ConnectLoopback (REQUIRE-d) + Exchange.
+RawResponse RawRequest(int port, const std::string& request);
+
+}  // namespace regd::testing
