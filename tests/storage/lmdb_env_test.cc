@@ -1,7 +1,12 @@
 #include "storage/lmdb_env.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <thread>
 #include <atomic>
 #include <cstdint>
@@ -10,6 +15,7 @@
 
 #include "tests/support/temp_dir.h"
 
+using regd::Result;
 using regd::Status;
 using regd::storage::Cursor;
 using regd::storage::GetBigEndian64;
@@ -430,4 +436,83 @@ TEST_CASE("data committed before closing the environment is there after reopenin
               })
               .ok());
   CHECK(v == std::optional<std::string>("v"));
+}
+
+namespace {
+
+// Pids holding reader slots in env's lock file (dead ones included).
+std::vector<long> ReaderPids(MDB_env* env) {
+  std::vector<long> pids;
+  mdb_reader_list(
+      env,
+      [](const char* line, void* ctx) -> int {
+        long pid = 0;
+        if (std::sscanf(line, "%ld", &pid) == 1) static_cast<std::vector<long>*>(ctx)->push_back(pid);
+        return 0;
+      },
+      &pids);
+  return pids;
+}
+
+}  // namespace
+
+// Forks a process that opens the env at path (and begins a read
+// transaction if reading) and then waits to be killed; returns its pid once
+// it is ready, or -1.
+pid_t ForkHolder(const std::string& path, bool reading) {
+  int ready[2];
+  if (pipe(ready) != 0) return -1;
+  pid_t child = fork();
+  if (child == 0) {
+    LmdbEnv::Options o;
+    o.path = path;
+    auto env = LmdbEnv::Open(o);
+    bool ok = env.ok();
+    Result<Txn> txn = Status::Internal("no read");
+    if (ok && reading) {
+      txn = (*env)->BeginRead();
+      ok = txn.ok();
+    }
+    char c = ok ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    for (;;) pause();
+  }
+  char c = 0;
+  bool ok = child > 0 && read(ready[0], &c, 1) == 1 && c == 'y';
+  close(ready[0]);
+  close(ready[1]);
+  return ok ? child : -1;
+}
+
+void Kill(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+}
+
+TEST_CASE("a reader slot left by a killed process is cleared at open", "[lmdb_env]") {
+  TempDir dir;
+  const std::string path = dir.Join("lmdb");
+  { REQUIRE(LmdbEnv::Open({path}).ok()); }
+  // While another process keeps the env open (so its lock file is not
+  // reset), a process holding a read transaction dies.
+  pid_t holder = ForkHolder(path, false);
+  REQUIRE(holder > 0);
+  pid_t reader = ForkHolder(path, true);
+  REQUIRE(reader > 0);
+  Kill(reader);
+  // A bare env sees the dead process's slot...
+  MDB_env* raw = nullptr;
+  REQUIRE(mdb_env_create(&raw) == 0);
+  REQUIRE(mdb_env_open(raw, path.c_str(), MDB_NOTLS | MDB_RDONLY, 0600) == 0);
+  std::vector<long> before = ReaderPids(raw);
+  mdb_env_close(raw);
+  CHECK(std::find(before.begin(), before.end(), static_cast<long>(reader)) != before.end());
+  // ...and LmdbEnv::Open clears it.
+  {
+    auto env = LmdbEnv::Open({path});
+    REQUIRE(env.ok());
+    std::vector<long> after = ReaderPids((*env)->get());
+    CHECK(std::find(after.begin(), after.end(), static_cast<long>(reader)) == after.end());
+  }
+  Kill(holder);
 }
