@@ -144,6 +144,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.body.empty()) {
       int status = res.status == 500 ? 503 : res.status;
+      if (status == 400 && DeadlineServer::RequestTimedOut()) status = 408;
       ReplyError(res, status, ReasonFor(status));
       LocalizeError(req, res);
     }
