@@ -7,7 +7,6 @@
 
 #include "queue/http_provider_util.h"
 #include "storage/log.h"
-#include "web/head_guard.h"
 #include "web/json_reply.h"
 #include "web/messages.h"
 
@@ -71,7 +70,7 @@ std::string PathForLog(const std::string& path) {
 
 HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options)
     : routes_(routes), metrics_(metrics), options_(std::move(options)) {
-  InstallHeadLimits(HeadLimits{options_.max_head_bytes, options_.head_timeout_ms});
+  server_.set_max_head_bytes(options_.max_head_bytes);
   int threads = options_.threads > 0 ? options_.threads : 64;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_payload_max_length(options_.max_body_bytes);
@@ -146,6 +145,13 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.body.empty()) {
       int status = res.status == 500 ? 503 : res.status;
+      if (status == 400 && DeadlineServer::RequestTimedOut()) status = 408;
+      if (status == 400 && DeadlineServer::HeadTooLarge()) status = 431;
+      if (status == 400 || status == 408 || status == 414 || status == 431) {
+        // httplib's own parse errors: the rest of the bytes are not a request.
+        res.set_header("Connection", "close");
+        DeadlineServer::CloseAfterThisRequest();
+      }
       ReplyError(res, status, ReasonFor(status));
       LocalizeError(req, res);
     }

@@ -11,12 +11,15 @@
 // status 500 is ever sent (an escaped exception is a 503).
 //
 // Limits: body 16 KiB (413), request line and each header line 8 KiB
-// (httplib's compile-time limits; 414, 400), the whole head 32 KiB (431) and
-// 10 s from its first byte (408) (head_guard.h), read and write timeouts 5 s, keep-alive 5 s idle and
-// 100 requests per connection, `threads` request threads (default 64: a keep-alive
-// connection holds its thread, so fewer threads queue connections), a
-// listen backlog of 1024 so a burst of connections waits instead of being
-// reset.
+// (httplib's compile-time limits; 414, 400), the whole head 32 KiB (431), a
+// whole request within 5 s of its first byte (408) and its answer within
+// 5 s (DeadlineServer: httplib alone bounds each read and each header line,
+// so a client trickling a byte at a time held a thread forever, and one
+// sending endless header lines grew memory without bound), keep-alive 5 s
+// idle and 100 requests per connection, `threads` request threads (default
+// 64: a keep-alive connection holds its thread, so fewer threads queue
+// connections), a listen backlog of 1024 so a burst of connections waits
+// instead of being reset.
 //
 // Thread-safety: Bind, then Serve on one thread; Stop from any thread.
 #pragma once
@@ -27,6 +30,7 @@
 #include <string>
 
 #include "storage/status.h"
+#include "web/deadline_server.h"
 #include "web/metrics.h"
 #include "web/routes.h"
 
@@ -37,12 +41,11 @@ struct HttpOptions {
   int port = 8000;  // 0: pick a free port
   int threads = 64;
   size_t max_body_bytes = 16 * 1024;
-  int read_timeout_s = 5;
-  int write_timeout_s = 5;
+  int read_timeout_s = 5;   // a whole request, from its first byte
+  int write_timeout_s = 5;  // a whole answer
   int keep_alive_timeout_s = 5;
   int keep_alive_max_requests = 100;
-  size_t max_head_bytes = 32 * 1024;  // request line + headers (head_guard.h): 431
-  int64_t head_timeout_ms = 10'000;   // first byte to the end of the head: 408
+  size_t max_head_bytes = 32 * 1024;  // request line + headers: 431 (DeadlineServer)
   bool access_log = true;
 };
 
@@ -62,7 +65,7 @@ class HttpServer {
   const Routes* const routes_;
   Metrics* const metrics_;
   const HttpOptions options_;
-  httplib::Server server_;
+  DeadlineServer server_;
   int listen_fd_ = -1;  // the listening socket, once bound
   static constexpr int kListenBacklog = 1024;
 };

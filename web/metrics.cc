@@ -3,7 +3,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "web/head_guard.h"
+#include "web/deadline_server.h"
 
 namespace regd::web {
 
@@ -38,11 +38,13 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
   for (size_t i = 0; i < std::size(kLimitNames); ++i) {
     o << "regd_limited_total{limit=\"" << kLimitNames[i] << "\"} " << limited_[i].load() << "\n";
   }
-  o << "# HELP regd_http_heads_refused_total Requests whose head was too large (431) or too "
-       "slow (408), answered and closed before httplib parsed them.\n"
-    << "# TYPE regd_http_heads_refused_total counter\n"
-    << "regd_http_heads_refused_total{reason=\"too_large\"} " << HeadsRefusedTooLarge() << "\n"
-    << "regd_http_heads_refused_total{reason=\"too_slow\"} " << HeadsRefusedTooSlow() << "\n";
+  o << "# HELP regd_http_requests_refused_total Requests whose head was too large (431) or "
+       "that did not arrive within the read timeout (408); their connection was closed.\n"
+    << "# TYPE regd_http_requests_refused_total counter\n"
+    << "regd_http_requests_refused_total{reason=\"too_large\"} "
+    << DeadlineServer::TooLargeTotal() << "\n"
+    << "regd_http_requests_refused_total{reason=\"too_slow\"} "
+    << DeadlineServer::TimedOutTotal() << "\n";
   o << "# HELP regd_sms_budget_spent 1 while the shop's hourly or daily SMS budget is spent.\n"
     << "# TYPE regd_sms_budget_spent gauge\n"
     << "regd_sms_budget_spent " << (budget_paused_.load() ? 1 : 0) << "\n";
