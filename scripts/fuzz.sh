@@ -16,7 +16,12 @@ total=${FUZZ_SECONDS:-60}
 
 # LMDB and SQLite of the routes target on tmpfs when there is one: a commit's
 # fsync there costs nothing, so the fuzzer spends its time on regd's code.
-if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
+# A directory of this run's own, removed at the end even after a crash.
+base=/tmp
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; fi
+TMPDIR=$(mktemp -d "$base/regd-fuzz.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp"
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1"
 

@@ -18,7 +18,8 @@ common="halt_on_error=1:log_path=$reports/report"
 export ASAN_OPTIONS="$common:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="$common:print_stacktrace=1:suppressions=$supp/ubsan.supp"
-export TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp"
+# ignore_noninstrumented_modules: see tests/sanitizers/tsan.supp.
+export TSAN_OPTIONS="$common:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$supp/tsan.supp"
 
 status=0
 (cd "$build" && ctest --output-on-failure -j "$jobs") || status=$?

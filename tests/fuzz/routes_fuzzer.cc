@@ -24,6 +24,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -82,7 +83,13 @@ T Must(Result<T> r, const char* what) {
 
 World* MakeWorld() {
   if (sodium_init() < 0) Fail("libsodium failed to initialise");
-  auto* w = new World;
+  static auto* w = new World;
+  // libFuzzer ends a run with exit(): remove the data then (the World itself
+  // stays, its writer thread may still run).
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(w->dir.path(), ec);
+  });
   storage::LmdbEnv::Options lmdb;
   lmdb.path = w->dir.Join("lmdb");
   lmdb.map_size = size_t{256} << 20;
