@@ -15,6 +15,9 @@ using storage::Txn;
 namespace {
 
 constexpr char kRecordVersion = 1;
+// EncodeJob keeps at most this much of last_error; DecodeJob rejects more, so
+// every record it accepts is one EncodeJob writes (decode(encode(j)) == j).
+constexpr size_t kMaxErrorBytes = 1024;
 constexpr std::string_view kNextIdKey = "next_id";
 
 std::string IdKey(uint64_t id) {
@@ -84,7 +87,7 @@ std::string EncodeJob(const Job& job) {
   PutBigEndian64(&r, static_cast<uint64_t>(job.run_at_ms));
   PutBigEndian64(&r, static_cast<uint64_t>(job.lease_until_ms));
   PutBigEndian64(&r, static_cast<uint64_t>(job.created_at_ms));
-  std::string_view err = std::string_view(job.last_error).substr(0, 1024);
+  std::string_view err = std::string_view(job.last_error).substr(0, kMaxErrorBytes);
   PutU32(&r, static_cast<uint32_t>(err.size()));
   r.append(err);
   PutU32(&r, static_cast<uint32_t>(job.dedup_key.size()));
@@ -103,7 +106,7 @@ Result<Job> DecodeJob(uint64_t id, std::string_view bytes) {
   if (!in.U8(&version) || version != kRecordVersion || !in.U8(&type_len) ||
       !in.Bytes(type_len, &job.type) || !in.U32(&job.attempts) || !in.I64(&job.run_at_ms) ||
       !in.I64(&job.lease_until_ms) || !in.I64(&job.created_at_ms) || !in.U32(&err_len) ||
-      !in.Bytes(err_len, &job.last_error) || !in.U32(&dedup_len) ||
+      err_len > kMaxErrorBytes || !in.Bytes(err_len, &job.last_error) || !in.U32(&dedup_len) ||
       !in.Bytes(dedup_len, &job.dedup_key) || !in.U32(&payload_len) ||
       !in.Bytes(payload_len, &job.payload) || !in.rest().empty()) {
     return Status::Internal("malformed job record " + std::to_string(id));

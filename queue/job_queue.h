@@ -91,6 +91,7 @@ struct QueueStats {
 };
 
 struct EnqueueOptions {
+  // A view: the key must outlive the Enqueue call (never a temporary).
   std::string_view dedup_key;    // empty: no deduplication
   bool replace_pending = false;  // see "Deduplication" above
 };

@@ -5,6 +5,9 @@
 #   install-deps.sh --test   also the test suite: Catch2, Chromium, Node.js + npm,
 #                            and the browser tests' npm packages (tests/e2e)
 #   install-deps.sh --bench  also the benchmark suite's load tool: wrk (make bench)
+#   install-deps.sh --fuzz   also clang and libFuzzer (make fuzz). libFuzzer
+#                            (libclang_rt.fuzzer*.a) ships in libclang-rt-14-dev;
+#                            clang pulls it in today, named so it stays so
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,14 +15,18 @@ build_pkgs=(build-essential cmake pkg-config libcpp-httplib-dev libssl-dev zlib1
   libsqlite3-dev liblmdb-dev nlohmann-json3-dev libsodium-dev ca-certificates)
 test_pkgs=(catch2 curl chromium fonts-wqy-microhei)
 bench_pkgs=(wrk)
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 testing=0
 benching=0
+fuzzing=0
 if [ "${1:-}" = "--test" ]; then testing=1; fi
 if [ "${1:-}" = "--bench" ]; then benching=1; fi
+if [ "${1:-}" = "--fuzz" ]; then fuzzing=1; fi
 
 want=("${build_pkgs[@]}")
 if [ $benching = 1 ]; then want+=("${bench_pkgs[@]}"); fi
+if [ $fuzzing = 1 ]; then want+=("${fuzz_pkgs[@]}"); fi
 if [ $testing = 1 ]; then
   want+=("${test_pkgs[@]}")
   # Node.js may come from Debian (nodejs + npm) or elsewhere with npm bundled;

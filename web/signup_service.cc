@@ -145,7 +145,9 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     Status w = kv_->Put(txn, "sms:" + mobile_s, EncodeCode(CodeMac(mobile_s, code), 0), code_expires);
     if (w.ok()) w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
     if (!w.ok()) return w;
-    queue::EnqueueOptions dedup{queue::SmsDedupKey(mobile_s), /*replace_pending=*/true};
+    // EnqueueOptions holds a view: the key must outlive the Enqueue call.
+    const std::string dedup_key = queue::SmsDedupKey(mobile_s);
+    queue::EnqueueOptions dedup{dedup_key, /*replace_pending=*/true};
     auto job = queue_->Enqueue(txn, queue::kSmsJobType,
                                queue::EncodeSmsJob({mobile_s, code, code_expires}, secret_), now,
                                dedup);

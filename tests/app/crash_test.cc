@@ -55,6 +55,22 @@ std::string Mobile(int i) {
   return "139" + std::string(8 - n.size(), '0') + n;
 }
 
+// Waits at least min_wait, and then until more than `before` codes were
+// acknowledged (at most 30 s): the kill must land under load, however slow
+// the binary (a sanitized regd answers its first requests in seconds).
+void WaitForAcks(std::mutex& mu, const std::set<std::string>& acked, size_t before,
+                 std::chrono::milliseconds min_wait) {
+  std::this_thread::sleep_for(min_wait);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (acked.size() > before) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 std::map<std::string, std::string> LatestCodes(FakeSmsServer& sms) {
   std::map<std::string, std::string> codes;
   for (const auto& m : sms.Accepted()) codes[m.mobile] = m.code;
@@ -153,7 +169,7 @@ TEST_CASE("kill -9 under concurrent load loses no acknowledged code or user", "[
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    WaitForAcks(mu, acked_mobiles, 0, std::chrono::milliseconds(700));
     regd.Kill9();
     stop = true;
     for (auto& c : clients) c.join();
@@ -257,7 +273,12 @@ TEST_CASE("repeated kill -9 and restart under load: every acked code arrives, du
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    size_t acked_before;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      acked_before = acked.size();
+    }
+    WaitForAcks(mu, acked, acked_before, std::chrono::milliseconds(300));
     regd.Kill9();
     stop = true;
     for (auto& c : clients) c.join();

@@ -503,6 +503,29 @@ TEST_CASE("decode rejects every truncation of the header of a record", "[job_que
   }
 }
 
+// Regression (found by the job_record fuzz target's round-trip check): a
+// record whose error was longer than EncodeJob ever writes decoded, but
+// re-encoded to a different job (the error cut to 1024 bytes).
+TEST_CASE("decode accepts only records encode writes: an error over 1024 bytes is rejected",
+          "[job_queue]") {
+  Job job = SampleJob();
+  job.last_error = std::string(1024, 'e');
+  std::string record = EncodeJob(job);
+  auto back = DecodeJob(job.id, record);
+  REQUIRE(back.ok());
+  CHECK(EncodeJob(*back) == record);
+
+  // The same record with a 1025-byte error, as no version of EncodeJob writes.
+  job.last_error = std::string(1025, 'e');
+  std::string longer = EncodeJob(job);  // cut to 1024
+  CHECK(DecodeJob(job.id, longer).ok());
+  size_t at = longer.find(std::string(1024, 'e'));
+  REQUIRE(at != std::string::npos);
+  longer.insert(at, "e");
+  longer[at - 1] = 0x01;  // error_len 1024 (0x00000400) becomes 1025 (0x00000401)
+  CHECK_FALSE(DecodeJob(job.id, longer).ok());
+}
+
 TEST_CASE("decode rejects garbage", "[job_queue]") {
   CHECK_FALSE(DecodeJob(1, "").ok());
   CHECK_FALSE(DecodeJob(1, "garbage").ok());

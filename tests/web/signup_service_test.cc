@@ -238,6 +238,21 @@ TEST_CASE("sending a code stores the code and the send flag and queues exactly o
   CHECK(s.ok());
 }
 
+// Regression (found by make test-asan): the key was a view of a temporary
+// string, so the job could be stored under whatever the stack held by then.
+TEST_CASE("a queued SMS job carries its mobile's dedup key, so a new code replaces it",
+          "[signup_service]") {
+  Fixture f;
+  REQUIRE(f.Send("13800138000").ok());
+  f.clock.Advance(60 * kSecond);  // the send flag lifts; the first job is still queued
+  REQUIRE(f.Send("13800138000").ok());
+  CHECK(f.Depth() == 1);
+  auto job = f.queue->Lease(60'000);
+  REQUIRE(job.ok());
+  REQUIRE(job->has_value());
+  CHECK((*job)->dedup_key == "sms:13800138000");
+}
+
 TEST_CASE("a refused code request writes no code, no flag and no job", "[signup_service]") {
   Fixture f;
   REQUIRE(f.service->NewCaptcha(kUuid).ok());
