@@ -60,6 +60,9 @@ struct World {
   std::unique_ptr<queue::JobQueue> queue;
   queue::ConsumerStats consumer_stats;
   std::unique_ptr<storage::HashPool> hashes;
+  storage::ServerSecret secret =
+      storage::ServerSecret::FromBytes("routes fuzzer secret, 32 bytes!!");
+  std::unique_ptr<web::AbuseGuard> guard;
   std::unique_ptr<web::SignupService> signup;
   std::unique_ptr<web::StaticFiles> files;
   web::Metrics metrics;
@@ -101,12 +104,20 @@ World* MakeWorld() {
   web::SignupOptions options;
   options.fixed_captcha = "ABCD";
   options.pwhash = storage::PwhashCost::Minimum();
+  options.sms_budget_hour = 1000;
+  options.sms_per_mobile_day = 10;
   w->signup = std::make_unique<web::SignupService>(w->kv.get(), w->queue.get(), w->users.get(),
-                                                   w->hashes.get(), &w->clock, options);
+                                                   w->hashes.get(), &w->secret, &w->clock, options);
   w->files = web::StaticFiles::Embedded();
-  w->routes =
-      std::make_unique<web::Routes>(w->signup.get(), w->files.get(), &w->metrics, w->queue.get(),
-                                    &w->consumer_stats, web::RouteOptions{});
+  // The abuse limits on, as in production; the input's X-Forwarded-For picks
+  // the client (trust_proxy), so both refused and served paths are reached.
+  w->guard = std::make_unique<web::AbuseGuard>(web::AbuseOptions{});
+  web::RouteOptions route_options;
+  route_options.trust_proxy = true;
+  route_options.allowed_origins = {"https://shop.example"};
+  w->routes = std::make_unique<web::Routes>(w->signup.get(), w->files.get(), &w->metrics,
+                                            w->queue.get(), &w->consumer_stats, w->guard.get(),
+                                            route_options);
   return w;
 }
 
