@@ -67,9 +67,9 @@ Status App::Init() {
     sms_rate_ = std::make_unique<queue::TokenBucket>(config_.sms_rate_per_s,
                                                      std::max(1.0, config_.sms_rate_per_s));
   }
-  consumers_->Register(queue::kSmsJobType,
-                       queue::MakeSmsJobHandler(provider_.get(), clock, sms_rate_.get(),
-                                                secret_.get()));
+  consumers_->Register(
+      queue::kSmsJobType,
+      queue::MakeSmsJobHandler(provider_.get(), clock, sms_rate_.get(), secret_.get()));
   sweeper_ = std::make_unique<storage::ExpirySweeper>(kv_.get(), clock);
 
   web::SignupOptions signup;
@@ -90,8 +90,9 @@ Status App::Init() {
     signup.sms_budget_day = config_.sms_budget_day;
     signup.sms_per_mobile_day = config_.sms_per_mobile_day;
   } else {
-    LogWarn("--abuse-limits off: no per-IP limits, login locks or SMS budgets. For tests and "
-            "benchmarks only; never on a public server.");
+    LogWarn(
+        "--abuse-limits off: no per-IP limits, login locks or SMS budgets. For tests and "
+        "benchmarks only; never on a public server.");
   }
   guard_ = std::make_unique<web::AbuseGuard>(abuse);
   hashes_ = std::make_unique<storage::HashPool>(config_.hash_workers, config_.hash_queue);

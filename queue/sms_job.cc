@@ -1,7 +1,7 @@
 #include "queue/sms_job.h"
 
-#include <chrono>
 #include <sodium.h>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 #include <thread>

@@ -250,9 +250,10 @@ bool LmdbEnv::Resize(bool adopt) {
     auto t = std::chrono::steady_clock::now();
     if (t - last_full_log_ > std::chrono::minutes(1)) {
       last_full_log_ = t;
-      LogError("LMDB map full at %zu MiB, its maximum (--lmdb-map-mb): writes are refused with "
-               "503 until expired data is swept or the maximum is raised; reads go on",
-               now >> 20);
+      LogError(
+          "LMDB map full at %zu MiB, its maximum (--lmdb-map-mb): writes are refused with "
+          "503 until expired data is swept or the maximum is raised; reads go on",
+          now >> 20);
     }
     return false;
   }

@@ -41,12 +41,12 @@
 
 #include <lmdb.h>
 
+#include <pthread.h>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <pthread.h>
 #include <string>
 #include <string_view>
 
@@ -131,9 +131,9 @@ class Cursor {
 class LmdbEnv {
  public:
   struct Options {
-    std::string path;                   // a directory; created if missing
-    size_t map_size = size_t{64} << 20;       // bytes to start with; the file is sparse
-    size_t max_map_size = size_t{1} << 30;    // the map doubles up to this
+    std::string path;                       // a directory; created if missing
+    size_t map_size = size_t{64} << 20;     // bytes to start with; the file is sparse
+    size_t max_map_size = size_t{1} << 30;  // the map doubles up to this
     unsigned max_dbs = 16;
     // MDB_RDONLY: for tools. No writer thread (Update and BeginWrite fail),
     // path is not created, and the map size is the one the file was
@@ -215,9 +215,9 @@ class LmdbEnv {
   };
 
   size_t max_map_size_ = 0;
-  ResizeLock resize_mu_;  // View: shared; Resize: exclusive
+  ResizeLock resize_mu_;                                   // View: shared; Resize: exclusive
   std::chrono::steady_clock::time_point last_full_log_{};  // writer thread only
-  std::unique_ptr<GroupCommit> writer_;  // stopped before env_ closes
+  std::unique_ptr<GroupCommit> writer_;                    // stopped before env_ closes
 };
 
 }  // namespace regd::storage

@@ -53,8 +53,8 @@ Result<ServerSecret> ServerSecret::LoadOrCreate(const std::string& dir) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {  // first start: a new secret, on disk before it is used
     randombytes_buf(master, sizeof master);
-    bool ok = write(fd, master, sizeof master) == static_cast<ssize_t>(sizeof master) &&
-              fsync(fd) == 0;
+    bool ok =
+        write(fd, master, sizeof master) == static_cast<ssize_t>(sizeof master) && fsync(fd) == 0;
     close(fd);
     int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
@@ -80,7 +80,8 @@ Result<ServerSecret> ServerSecret::LoadOrCreate(const std::string& dir) {
     }
     close(fd);
     if (!ok) {
-      return Status::Internal(path + " is not a 32-byte secret; restore it from the backup "
+      return Status::Internal(path +
+                              " is not a 32-byte secret; restore it from the backup "
                               "or move it away to start with a new one");
     }
   }

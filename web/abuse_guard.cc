@@ -211,8 +211,7 @@ void AbuseGuard::LoginFailed(std::string_view account, std::string_view client, 
   Fail(accounts_, options_.login_account, std::string(account), now_ms);
 }
 
-void AbuseGuard::LoginSucceeded(std::string_view account, std::string_view client,
-                                int64_t now_ms) {
+void AbuseGuard::LoginSucceeded(std::string_view account, std::string_view client, int64_t now_ms) {
   if (!options_.enabled || !options_.login_lockout) return;
   std::string c = ClientKey(client);
   std::string pair = PairKey(account, c);

@@ -29,9 +29,9 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
   counter("regd_users_registered_total", "Successful registrations.", registered_.load());
   counter("regd_logins_total", "Successful logins.", logins_ok_.load());
   counter("regd_logins_failed_total", "Failed logins.", logins_failed_.load());
-  static const char* const kLimitNames[] = {"ip_captcha",    "ip_sms",     "ip_register",
-                                            "ip_login",      "ip_count",   "login_locked",
-                                            "sms_budget",    "sms_mobile_day", "cross_origin"};
+  static const char* const kLimitNames[] = {"ip_captcha", "ip_sms",         "ip_register",
+                                            "ip_login",   "ip_count",       "login_locked",
+                                            "sms_budget", "sms_mobile_day", "cross_origin"};
   static_assert(std::size(kLimitNames) == static_cast<size_t>(Limited::kCount_));
   o << "# HELP regd_limited_total Requests refused by an abuse limit, by limit.\n"
     << "# TYPE regd_limited_total counter\n";
@@ -41,10 +41,10 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
   o << "# HELP regd_http_requests_refused_total Requests whose head was too large (431) or "
        "that did not arrive within the read timeout (408); their connection was closed.\n"
     << "# TYPE regd_http_requests_refused_total counter\n"
-    << "regd_http_requests_refused_total{reason=\"too_large\"} "
-    << DeadlineServer::TooLargeTotal() << "\n"
-    << "regd_http_requests_refused_total{reason=\"too_slow\"} "
-    << DeadlineServer::TimedOutTotal() << "\n";
+    << "regd_http_requests_refused_total{reason=\"too_large\"} " << DeadlineServer::TooLargeTotal()
+    << "\n"
+    << "regd_http_requests_refused_total{reason=\"too_slow\"} " << DeadlineServer::TimedOutTotal()
+    << "\n";
   o << "# HELP regd_sms_budget_spent 1 while the shop's hourly or daily SMS budget is spent.\n"
     << "# TYPE regd_sms_budget_spent gauge\n"
     << "regd_sms_budget_spent " << (budget_paused_.load() ? 1 : 0) << "\n";

@@ -127,9 +127,8 @@ bool Routes::CrossOrigin(const Request& req, Response& res) const {
     res.set_header("Access-Control-Max-Age", "600");
     return true;
   }
-  const bool changes_state = req.method == "POST" || req.method == "PUT" ||
-                             req.method == "PATCH" || req.method == "DELETE" ||
-                             req.path.rfind("/sms_codes/", 0) == 0;
+  const bool changes_state = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                             req.method == "DELETE" || req.path.rfind("/sms_codes/", 0) == 0;
   if (!changes_state || allowed) return false;
   const std::string site = req.get_header_value("Sec-Fetch-Site");
   if (site == "same-origin" || site == "none") return false;

@@ -142,15 +142,16 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     if (!spent.ok() || !outcome.ok()) return spent;
     std::string code = NewSmsCode();
     int64_t code_expires = now + options_.sms_code_ttl_ms;
-    Status w = kv_->Put(txn, "sms:" + mobile_s, EncodeCode(CodeMac(mobile_s, code), 0), code_expires);
+    Status w =
+        kv_->Put(txn, "sms:" + mobile_s, EncodeCode(CodeMac(mobile_s, code), 0), code_expires);
     if (w.ok()) w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
     if (!w.ok()) return w;
     // EnqueueOptions holds a view: the key must outlive the Enqueue call.
     const std::string dedup_key = queue::SmsDedupKey(mobile_s);
     queue::EnqueueOptions dedup{dedup_key, /*replace_pending=*/true};
-    auto job = queue_->Enqueue(txn, queue::kSmsJobType,
-                               queue::EncodeSmsJob({mobile_s, code, code_expires}, secret_), now,
-                               dedup);
+    auto job =
+        queue_->Enqueue(txn, queue::kSmsJobType,
+                        queue::EncodeSmsJob({mobile_s, code, code_expires}, secret_), now, dedup);
     return job.ok() ? Status::Ok() : job.status();
   });
   if (!s.ok()) return s;
@@ -199,18 +200,20 @@ Status SignupService::SpendBudget(Txn& txn, const std::string& mobile, int64_t n
     *refused = Status::RateLimited(msg::kSmsBudgetSpent.en, wait_s);
     budget_paused_until_ms_.store(caps[i].period_end);
     if (budget_logged_until_ms_.exchange(caps[i].period_end) != caps[i].period_end) {
-      LogError("SMS BUDGET SPENT: %lld codes this %s (the cap); no code is sent until %lld s from "
-               "now. Raise --sms-budget-%s if this is real demand; otherwise this is likely SMS "
-               "pumping (toll fraud).",
-               static_cast<long long>(counts[i]), i == 0 ? "hour" : "day",
-               static_cast<long long>(wait_s), i == 0 ? "hour" : "day");
+      LogError(
+          "SMS BUDGET SPENT: %lld codes this %s (the cap); no code is sent until %lld s from "
+          "now. Raise --sms-budget-%s if this is real demand; otherwise this is likely SMS "
+          "pumping (toll fraud).",
+          static_cast<long long>(counts[i]), i == 0 ? "hour" : "day",
+          static_cast<long long>(wait_s), i == 0 ? "hour" : "day");
     }
     return Status::Ok();
   }
   for (int i = 0; i < 3; ++i) {
     if (caps[i].limit <= 0) continue;
     // Kept a little past the period so a clock step back does not reset it.
-    Status s = kv_->Put(txn, caps[i].key, std::to_string(counts[i] + 1), caps[i].period_end + kHour);
+    Status s =
+        kv_->Put(txn, caps[i].key, std::to_string(counts[i] + 1), caps[i].period_end + kHour);
     if (!s.ok()) return s;
   }
   return Status::Ok();

@@ -56,7 +56,7 @@ struct SignupOptions {
   int64_t session_ttl_ms = 14LL * 24 * 3600 * 1000;     // "remember me"
   int64_t browser_session_ttl_ms = 12LL * 3600 * 1000;  // cookie without Max-Age
   int max_code_tries = 5;
-  std::string fixed_captcha;  // non-empty: every captcha's answer (tests only)
+  std::string fixed_captcha;       // non-empty: every captcha's answer (tests only)
   int64_t sms_budget_hour = 0;     // 0: no cap
   int64_t sms_budget_day = 0;      // 0: no cap
   int64_t sms_per_mobile_day = 0;  // 0: no cap
@@ -84,8 +84,8 @@ class SignupService {
   // secret keys the stored captcha answers and codes and seals the queued
   // code; it must be the one the SMS job handler opens codes with.
   SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue, storage::UserStore* users,
-                storage::HashPool* hashes, const storage::ServerSecret* secret,
-                const Clock* clock, SignupOptions options);
+                storage::HashPool* hashes, const storage::ServerSecret* secret, const Clock* clock,
+                SignupOptions options);
 
   // Makes a captcha for uuid (replacing any earlier one) and returns the PNG.
   Result<std::string> NewCaptcha(std::string_view uuid);

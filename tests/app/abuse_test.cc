@@ -71,13 +71,12 @@ TEST_CASE("captchas beyond the per-IP rate get 429 with Retry-After", "[abuse]")
   CHECK(Limited(s, "ip_captcha") == 1);
 }
 
-TEST_CASE("SMS code requests beyond the per-IP rate get 429, even with wrong captchas",
-          "[abuse]") {
+TEST_CASE("SMS code requests beyond the per-IP rate get 429, even with wrong captchas", "[abuse]") {
   TestServer s(LimitsOn([](auto& c) { c.abuse.sms = {2.0 / 3600, 2}; }));
   auto cli = s.Client();
   CHECK(s.RequestCode("13800138001") == 200);
-  auto wrong = cli.Get("/sms_codes/13800138002/?image_code=ZZZZ&image_code_id=" +
-                       TestServer::NewUuid());
+  auto wrong =
+      cli.Get("/sms_codes/13800138002/?image_code=ZZZZ&image_code_id=" + TestServer::NewUuid());
   REQUIRE(wrong);
   CHECK(wrong->status == 400);
   CHECK(s.RequestCode("13800138003") == 429);
@@ -135,8 +134,10 @@ TEST_CASE("behind --trust-proxy the client is the last X-Forwarded-For entry", "
 TEST_CASE("without --trust-proxy X-Forwarded-For is ignored", "[abuse]") {
   TestServer s(LimitsOn([](auto& c) { c.abuse.captcha = {1.0 / 60, 1}; }));
   auto cli = s.Client();
-  auto r1 = cli.Get("/image_codes/" + TestServer::NewUuid() + "/", {{"X-Forwarded-For", "1.1.1.1"}});
-  auto r2 = cli.Get("/image_codes/" + TestServer::NewUuid() + "/", {{"X-Forwarded-For", "2.2.2.2"}});
+  auto r1 =
+      cli.Get("/image_codes/" + TestServer::NewUuid() + "/", {{"X-Forwarded-For", "1.1.1.1"}});
+  auto r2 =
+      cli.Get("/image_codes/" + TestServer::NewUuid() + "/", {{"X-Forwarded-For", "2.2.2.2"}});
   REQUIRE(r1);
   CHECK(r1->status == 200);
   Check429(r2);
@@ -201,19 +202,19 @@ TEST_CASE("a cross-site browser POST is refused 403 before it is handled", "[abu
   REQUIRE_FALSE(s.SignUp("alice_1", "13800138001").empty());
   json body = {{"username", "alice_1"}, {"password", kPassword}};
   auto cli = s.Client();
-  auto evil = cli.Post("/login/", {{"Origin", "https://evil.example"}}, body.dump(),
-                       "application/json");
+  auto evil =
+      cli.Post("/login/", {{"Origin", "https://evil.example"}}, body.dump(), "application/json");
   REQUIRE(evil);
   CHECK(evil->status == 403);
   CHECK(json::parse(evil->body)["code"] == 403);
   CHECK(regd::testing::SetCookieValue(*evil, "sessionid").empty());
-  auto fetch_meta = cli.Post("/login/", {{"Sec-Fetch-Site", "cross-site"}}, body.dump(),
-                             "application/json");
+  auto fetch_meta =
+      cli.Post("/login/", {{"Sec-Fetch-Site", "cross-site"}}, body.dump(), "application/json");
   REQUIRE(fetch_meta);
   CHECK(fetch_meta->status == 403);
-  auto sms = cli.Get("/sms_codes/13800138009/?image_code=ABCD&image_code_id=" +
-                         TestServer::NewUuid(),
-                     {{"Sec-Fetch-Site", "cross-site"}});
+  auto sms =
+      cli.Get("/sms_codes/13800138009/?image_code=ABCD&image_code_id=" + TestServer::NewUuid(),
+              {{"Sec-Fetch-Site", "cross-site"}});
   REQUIRE(sms);
   CHECK(sms->status == 403);
   auto logout = cli.Delete("/logout/", {{"Origin", "https://evil.example"}});
@@ -257,15 +258,16 @@ TEST_CASE("an allowed origin gets CORS headers with credentials and its prefligh
   CHECK(pre->get_header_value("Access-Control-Allow-Credentials") == "true");
   CHECK(pre->get_header_value("Access-Control-Allow-Methods").find("POST") != std::string::npos);
   json body = {{"username", "alice_1"}, {"password", kPassword}};
-  auto login = cli.Post("/login/", {{"Origin", "https://shop.example"}, {"Sec-Fetch-Site", "cross-site"}},
-                        body.dump(), "application/json");
+  auto login =
+      cli.Post("/login/", {{"Origin", "https://shop.example"}, {"Sec-Fetch-Site", "cross-site"}},
+               body.dump(), "application/json");
   REQUIRE(login);
   CHECK(login->status == 200);
   CHECK(login->get_header_value("Access-Control-Allow-Origin") == "https://shop.example");
   CHECK(login->get_header_value("Vary") == "Origin");
   // Another origin gets neither.
-  auto other = cli.Options("/login/", {{"Origin", "https://evil.example"},
-                                       {"Access-Control-Request-Method", "POST"}});
+  auto other = cli.Options(
+      "/login/", {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   REQUIRE(other);
   CHECK(other->status == 403);
   CHECK(other->get_header_value("Access-Control-Allow-Origin").empty());

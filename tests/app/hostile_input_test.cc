@@ -80,7 +80,8 @@ TEST_CASE("a request head over 32 KiB is a JSON 431 and the connection is closed
   // 40 headers of 1 KiB: each line is fine, the head is not. Then a flood
   // that a server without the limit would buffer whole (50 MiB).
   std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
-  for (int i = 0; i < 40; ++i) head += "X-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+  for (int i = 0; i < 40; ++i)
+    head += "X-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
   CheckJson(RawRequest(s.port(), head + "\r\n"), 431);
   int fd = ConnectLoopback(s.port());
   REQUIRE(fd >= 0);
@@ -154,14 +155,15 @@ TEST_CASE("an idle keep-alive connection is closed after 5 s", "[hostile]") {
   CHECK(took < 8);
 }
 
-TEST_CASE("a keep-alive connection serves 100 requests, POSTs included, then closes",
-          "[hostile]") {
+TEST_CASE("a keep-alive connection serves 100 requests, POSTs included, then closes", "[hostile]") {
   TestServer s;
   int fd = ConnectLoopback(s.port());
   REQUIRE(fd >= 0);
   std::string body = R"({"username":"nobody_1","password":"wrong_pass_1"})";
-  std::string post = "POST /login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string post =
+      "POST /login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   int answered = 0;
   std::string last_head;

@@ -115,9 +115,9 @@ World* MakeWorld() {
   web::RouteOptions route_options;
   route_options.trust_proxy = true;
   route_options.allowed_origins = {"https://shop.example"};
-  w->routes = std::make_unique<web::Routes>(w->signup.get(), w->files.get(), &w->metrics,
-                                            w->queue.get(), &w->consumer_stats, w->guard.get(),
-                                            route_options);
+  w->routes =
+      std::make_unique<web::Routes>(w->signup.get(), w->files.get(), &w->metrics, w->queue.get(),
+                                    &w->consumer_stats, w->guard.get(), route_options);
   return w;
 }
 

@@ -71,5 +71,4 @@ RawResponse RawRequest(int port, const std::string& request) {
   return Exchange(fd, request);
 }
 
-
 }  // namespace regd::testing

@@ -54,7 +54,8 @@ TEST_CASE("an IPv6 client counts by its /64 and a mapped IPv4 as IPv4", "[abuse_
   CHECK(AbuseGuard::ClientKey("::ffff:192.0.2.7") == "192.0.2.7");
   CHECK(AbuseGuard::ClientKey("192.0.2.7") == "192.0.2.7");
   AbuseGuard g(Options());
-  for (int i = 0; i < 3; ++i) REQUIRE(g.Allow(Action::kCaptcha, "2001:db8::" + std::to_string(i + 1), kT0) == 0);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(g.Allow(Action::kCaptcha, "2001:db8::" + std::to_string(i + 1), kT0) == 0);
   CHECK(g.Allow(Action::kCaptcha, "2001:db8::99", kT0) > 0);
 }
 
@@ -135,9 +136,10 @@ TEST_CASE("twenty failures on different accounts lock the client", "[abuse_guard
   CHECK(g.LoginLockedFor("someone", "10.0.0.10", kT0) == 0);
 }
 
-TEST_CASE("fifty failures from many clients lock the account, but not for a client that signed "
-          "in before",
-          "[abuse_guard]") {
+TEST_CASE(
+    "fifty failures from many clients lock the account, but not for a client that signed "
+    "in before",
+    "[abuse_guard]") {
   AbuseGuard g(AbuseOptions{});
   g.LoginSucceeded("alice", "192.0.2.1", kT0);  // the real user's usual address
   for (int i = 0; i < 50; ++i) g.LoginFailed("alice", "10.1.0." + std::to_string(i), kT0);
@@ -164,9 +166,8 @@ TEST_CASE("tables stay bounded: idle entries go first, then the least recently u
   // 1000 clients each spend a token; the table never holds more than 100, and
   // a client dropped from it starts again with a full bucket (never worse).
   for (int i = 0; i < 1000; ++i) {
-    REQUIRE(g.Allow(Action::kCaptcha, "10.9." + std::to_string(i / 250) + "." +
-                                          std::to_string(i % 250),
-                    kT0) == 0);
+    REQUIRE(g.Allow(Action::kCaptcha,
+                    "10.9." + std::to_string(i / 250) + "." + std::to_string(i % 250), kT0) == 0);
   }
   CHECK(g.Tracked() <= 100);
   // A client that is still in the table keeps its state: spend a fresh
