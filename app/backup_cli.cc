@@ -196,9 +196,9 @@ Status InstallBackup(const std::string& src, const std::string& dir, CheckReport
   if (!s.ok()) return s;
   // Run as root for a service user's dir: the files become the dir owner's.
   if (::geteuid() == 0) {
-    for (const std::string& p : {storage::UsersDbPath(dir), storage::LmdbDirPath(dir),
-                                 storage::LmdbDataPath(dir), storage::DirLockPath(dir),
-                                 storage::SecretPath(dir)}) {
+    for (const std::string& p :
+         {storage::UsersDbPath(dir), storage::LmdbDirPath(dir), storage::LmdbDataPath(dir),
+          storage::DirLockPath(dir), storage::SecretPath(dir)}) {
       if (!storage::PathExists(p)) continue;
       s = storage::OwnLike(p, dir);
       if (!s.ok()) return s;

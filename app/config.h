@@ -52,9 +52,9 @@ struct Config {
   int sms_per_mobile_day = 10;               // --sms-per-mobile-day; 0: no cap
   bool trust_proxy = false;                  // --trust-proxy: X-Forwarded-For/-Proto
   std::vector<std::string> allowed_origins;  // --allowed-origins
-  std::string log_file;                     // --log-file; empty: stderr
-  LogFormat log_format = LogFormat::kText;  // --log-format text|json
-  std::string config_file;                  // --config, REGD_CONFIG; empty: none
+  std::string log_file;                      // --log-file; empty: stderr
+  LogFormat log_format = LogFormat::kText;   // --log-format text|json
+  std::string config_file;                   // --config, REGD_CONFIG; empty: none
   bool show_help = false;
   bool show_version = false;
 };

@@ -153,7 +153,8 @@ int main(int argc, char** argv) {
                      {"kernel", m.kernel},
                      {"disk", m.disk}};
   root["settings"] = {
-      {"regd_flags_all", "--port 0 --data-dir DIR --access-log false --sms-rate off --abuse-limits off"},
+      {"regd_flags_all",
+       "--port 0 --data-dir DIR --access-log false --sms-rate off --abuse-limits off"},
       {"regd_flags_flows",
        "plus --dev-fixed-captcha BN42 --sms-provider webhook --sms-webhook-url <fake>"},
       {"regd_flags_extra", args.regd_flags},

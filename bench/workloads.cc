@@ -123,9 +123,9 @@ RegdInstance StartRegd(BenchContext& ctx, const std::string& name,
   std::string dir = ctx.tmp_dir + "/" + name;
   // --abuse-limits off: the load comes from one address, far past any
   // per-client limit a public server should have.
-  std::vector<std::string> argv = {ctx.regd_binary, "--port",       "0",        "--data-dir",
-                                   dir,              "--access-log", "false",    "--sms-rate",
-                                   "off",            "--abuse-limits", "off"};
+  std::vector<std::string> argv = {
+      ctx.regd_binary, "--port",     "0",   "--data-dir",     dir,  "--access-log",
+      "false",         "--sms-rate", "off", "--abuse-limits", "off"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   argv.insert(argv.end(), ctx.regd_flags.begin(), ctx.regd_flags.end());
   auto p = std::make_unique<ChildProcess>();

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "storage/log.h"
 #include <vector>
+#include "storage/log.h"
 
 namespace regd::queue {
 
@@ -275,9 +275,8 @@ Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
       // A lease that expired in a consumer's hands counts as an attempt.
       uint32_t before = held != leases_.end() ? held->second.attempts : job->attempts;
       job->attempts = before + 1;
-      job->lease_until_ms = std::max(now + lease_ms, held != leases_.end()
-                                                         ? held->second.until_ms + 1
-                                                         : int64_t{0});
+      job->lease_until_ms =
+          std::max(now + lease_ms, held != leases_.end() ? held->second.until_ms + 1 : int64_t{0});
       leases_[id] = Held{job->lease_until_ms, job->attempts};
       taken = std::move(job).value();
       return Status::Ok();
@@ -499,10 +498,10 @@ Result<std::vector<std::pair<Job, JobState>>> JobQueue::List(std::optional<JobSt
         if (cur->key().size() != 8) continue;
         auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
         if (!job.ok()) continue;
-        JobState js = dbi == dead_               ? JobState::kDead
+        JobState js = dbi == dead_                                        ? JobState::kDead
                       : job->lease_until_ms != 0 || leased.count(job->id) ? JobState::kLeased
-                      : job->run_at_ms <= now    ? JobState::kReady
-                                                 : JobState::kDelayed;
+                      : job->run_at_ms <= now                             ? JobState::kReady
+                                                                          : JobState::kDelayed;
         if (!state || *state == js) out.emplace_back(std::move(job).value(), js);
       }
     }

@@ -194,7 +194,7 @@ class JobQueue {
     int64_t until_ms;
     uint32_t attempts;
   };
-  std::mutex lease_mu_;  // never held while waiting for the writer
+  std::mutex lease_mu_;                        // never held while waiting for the writer
   std::unordered_map<uint64_t, Held> leases_;  // guarded by lease_mu_
 
   std::mutex mu_;

@@ -58,7 +58,8 @@ Status CopyStores(const std::string& data_dir, const std::string& out_dir) {
     if (!users.ok()) return users.status();
     s = CopyOpenStores(**env, **users, out_dir);
   }
-  if (s.ok()) s = CopySecret(data_dir, out_dir);  // closed: whatever they created in data_dir exists now
+  if (s.ok())
+    s = CopySecret(data_dir, out_dir);  // closed: whatever they created in data_dir exists now
   Status owned = KeepOwnership(data_dir);
   return s.ok() ? owned : s;
 }

@@ -32,12 +32,12 @@
 #include "tests/support/test_server.h"
 
 using nlohmann::json;
-using regd::testing::SetCookieHeader;
-using regd::testing::SetCookieValue;
 using regd::testing::ConnectLoopback;
 using regd::testing::Exchange;
 using regd::testing::RawRequest;
 using regd::testing::RawResponse;
+using regd::testing::SetCookieHeader;
+using regd::testing::SetCookieValue;
 using regd::testing::TempDir;
 using regd::testing::TestServer;
 

@@ -93,10 +93,10 @@ TEST_CASE("regd queue purge-dead empties the dead letters", "[queue_cli]") {
   sms.SetDefaultStatus(422);
   std::string data = dir.Join("data");
   {
-    RegdProcess regd(
-        {"--port", "0", "--data-dir", data, "--sms-provider", "webhook", "--sms-webhook-url",
-         sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false", "--abuse-limits", "off"},
-        dir.Join("regd.log"));
+    RegdProcess regd({"--port", "0", "--data-dir", data, "--sms-provider", "webhook",
+                      "--sms-webhook-url", sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log",
+                      "false", "--abuse-limits", "off"},
+                     dir.Join("regd.log"));
     REQUIRE(regd.started());
     REQUIRE(RequestCode(regd, "13700000003") == 200);
     for (int i = 0; i < 100 && Stats(data)["dead"] != 1; ++i) {

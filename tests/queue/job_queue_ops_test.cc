@@ -207,7 +207,8 @@ TEST_CASE("a lease is not written: another process sees a leased job as ready", 
   CHECK(f.Stats().ready == 1);
 }
 
-TEST_CASE("a durable lease left by an older version is due at open, unless told not to", "[job_queue_ops]") {
+TEST_CASE("a durable lease left by an older version is due at open, unless told not to",
+          "[job_queue_ops]") {
   Queue f;
   auto [id, dup] = f.Add("old", {}, 0);
   int64_t lease_until = f.clock.NowMs() + 60'000;
@@ -216,23 +217,19 @@ TEST_CASE("a durable lease left by an older version is due at open, unless told 
   auto due = f.env->OpenDb("jobs_due");
   REQUIRE(jobs.ok());
   REQUIRE(due.ok());
-  REQUIRE(f.env->Update([&](Txn& t) -> Status {
-               auto raw = t.Get(*jobs, Key64(id));
-               if (!raw.ok() || !raw->has_value()) return Status::Internal("no record");
-               auto job = regd::queue::DecodeJob(id, **raw);
-               if (!job.ok()) return job.status();
-               Status s = t.Del(*due, Key64(
-                                         static_cast<uint64_t>(job->run_at_ms)) +
-                                         Key64(id));
-               job->lease_until_ms = lease_until;
-               if (s.ok()) s = t.Put(*jobs, Key64(id),
-                                     regd::queue::EncodeJob(*job));
-               if (s.ok())
-                 s = t.Put(*due, Key64(static_cast<uint64_t>(lease_until)) +
-                                     Key64(id),
-                           "");
-               return s;
-             })
+  REQUIRE(f.env
+              ->Update([&](Txn& t) -> Status {
+                auto raw = t.Get(*jobs, Key64(id));
+                if (!raw.ok() || !raw->has_value()) return Status::Internal("no record");
+                auto job = regd::queue::DecodeJob(id, **raw);
+                if (!job.ok()) return job.status();
+                Status s = t.Del(*due, Key64(static_cast<uint64_t>(job->run_at_ms)) + Key64(id));
+                job->lease_until_ms = lease_until;
+                if (s.ok()) s = t.Put(*jobs, Key64(id), regd::queue::EncodeJob(*job));
+                if (s.ok())
+                  s = t.Put(*due, Key64(static_cast<uint64_t>(lease_until)) + Key64(id), "");
+                return s;
+              })
               .ok());
   f.Open(/*recover=*/false);
   CHECK(f.Stats().leased == 1);
@@ -254,13 +251,14 @@ TEST_CASE("a job whose payload was replaced while it was sent is not acked, retr
     // Ack: modelled by replacing the payload in the record directly.
     auto jobs = f.env->OpenDb("jobs");
     REQUIRE(jobs.ok());
-    REQUIRE(f.env->Update([&](Txn& t) -> Status {
-                 Job j = sending;
-                 j.payload = "code 2";
-                 j.lease_until_ms = 0;
-                 j.attempts = 0;
-                 return t.Put(*jobs, Key64(id), regd::queue::EncodeJob(j));
-               })
+    REQUIRE(f.env
+                ->Update([&](Txn& t) -> Status {
+                  Job j = sending;
+                  j.payload = "code 2";
+                  j.lease_until_ms = 0;
+                  j.attempts = 0;
+                  return t.Put(*jobs, Key64(id), regd::queue::EncodeJob(j));
+                })
                 .ok());
     Status s = outcome == 0   ? f.q->Ack(sending)
                : outcome == 1 ? f.q->Retry(sending, f.clock.NowMs() + 60'000, "e")

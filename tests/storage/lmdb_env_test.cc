@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
-#include <cstdio>
-#include <thread>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/temp_dir.h"
@@ -447,7 +447,8 @@ std::vector<long> ReaderPids(MDB_env* env) {
       env,
       [](const char* line, void* ctx) -> int {
         long pid = 0;
-        if (std::sscanf(line, "%ld", &pid) == 1) static_cast<std::vector<long>*>(ctx)->push_back(pid);
+        if (std::sscanf(line, "%ld", &pid) == 1)
+          static_cast<std::vector<long>*>(ctx)->push_back(pid);
         return 0;
       },
       &pids);

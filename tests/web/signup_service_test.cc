@@ -16,8 +16,8 @@
 #include "storage/lmdb_env.h"
 #include "storage/user_store.h"
 #include "tests/support/fake_clock.h"
-#include "web/messages.h"
 #include "tests/support/temp_dir.h"
+#include "web/messages.h"
 
 using regd::Status;
 using regd::queue::JobQueue;
@@ -566,14 +566,15 @@ std::string AllStoredBytes(Fixture& f) {
   for (const char* name : {"kv", "jobs"}) {
     auto dbi = f.env->OpenDb(name);
     REQUIRE(dbi.ok());
-    REQUIRE(f.env->View([&](Txn& t) -> Status {
-                 auto cur = regd::storage::Cursor::Open(t, *dbi);
-                 if (!cur.ok()) return cur.status();
-                 for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
-                   all += std::string(cur->key()) + "=" + std::string(cur->value()) + "\n";
-                 }
-                 return Status::Ok();
-               })
+    REQUIRE(f.env
+                ->View([&](Txn& t) -> Status {
+                  auto cur = regd::storage::Cursor::Open(t, *dbi);
+                  if (!cur.ok()) return cur.status();
+                  for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+                    all += std::string(cur->key()) + "=" + std::string(cur->value()) + "\n";
+                  }
+                  return Status::Ok();
+                })
                 .ok());
   }
   return all;
@@ -629,8 +630,7 @@ TEST_CASE("a mobile gets at most its daily cap of codes, until the next UTC day"
   CHECK(f.Send("13800138000").ok());
 }
 
-TEST_CASE("the shop's hourly SMS budget stops every code until the next hour",
-          "[signup_service]") {
+TEST_CASE("the shop's hourly SMS budget stops every code until the next hour", "[signup_service]") {
   Fixture f;
   SignupOptions o = f.service->options();
   o.sms_budget_hour = 2;
