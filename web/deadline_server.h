@@ -56,6 +56,12 @@ class DeadlineServer : public httplib::Server {
   // limits each line (8 KiB) but not how many there are.
   void set_max_head_bytes(size_t n) { max_head_bytes_ = n; }
 
+  // Serves one connected socket on the calling thread until the connection
+  // ends, exactly as a pool thread serves an accepted one, and closes it.
+  // The server must be bound (bind_to_port) but need not be listening. For
+  // the wire-level fuzzer (tests/fuzz/routes_fuzzer.cc).
+  bool ServeConnection(socket_t sock) { return process_and_close_socket(sock); }
+
  private:
   // Serves one accepted connection until it ends; closes the socket.
   bool process_and_close_socket(socket_t sock) override;

@@ -199,6 +199,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
                 {"status", int64_t{res.status}},
                 {"duration_ms", ms}});
     }
+    if (options_.on_answer) options_.on_answer(req, res);
   });
 }
 

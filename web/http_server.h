@@ -26,6 +26,7 @@
 
 #include <httplib.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +48,9 @@ struct HttpOptions {
   int keep_alive_max_requests = 100;
   size_t max_head_bytes = 32 * 1024;  // request line + headers: 431 (DeadlineServer)
   bool access_log = true;
+  // Called with every answer once it is written, after the access log line,
+  // on the request's thread. For tests and the wire fuzzer; empty in regd.
+  std::function<void(const httplib::Request&, const httplib::Response&)> on_answer;
 };
 
 class HttpServer {
@@ -60,6 +64,11 @@ class HttpServer {
   bool Serve();
   // Stops accepting and waits for requests in progress to finish.
   void Stop();
+  // Serves one connected socket (e.g. one end of a socketpair) on the
+  // calling thread until the connection ends, then closes it: the same code
+  // path as an accepted connection, without the accept loop. Requires Bind.
+  // For the wire-level fuzzer.
+  bool ServeConnection(int fd) { return server_.ServeConnection(fd); }
 
  private:
   const Routes* const routes_;

@@ -1,27 +1,39 @@
-// libFuzzer target: the request -> response path. The input is one HTTP/1.1
-// request as text ("METHOD TARGET HTTP/1.1", header lines, a blank line, the
-// body), so the seed corpus (corpus/routes/) is readable and realistic. The
-// harness parses it leniently into an httplib::Request the way httplib's
-// server would (path URL-decoded, query into params) and calls what
-// HttpServer calls for every request: Routes::Dispatch, then LocalizeError.
-// No sockets.
+// libFuzzer target: the request -> response path, from the bytes on the
+// wire. The input is what a client sends on one connection: usually one
+// HTTP/1.1 request as text ("METHOD TARGET HTTP/1.1", header lines, a blank
+// line, the body), so the seed corpus (corpus/routes/) is readable and
+// realistic, but anything goes (pipelined requests, bad request lines,
+// chunked bodies, oversized heads).
+//
+// Each input is written to one end of a socketpair and the other end is
+// served by regd's real HttpServer (HttpServer::ServeConnection): the same
+// code as an accepted connection (DeadlineServer's connection loop,
+// httplib's parser, the head and body limits, the error and exception
+// handlers, the security headers, Routes::Dispatch, LocalizeError), without
+// the accept loop. A thread drains the answer bytes meanwhile.
 //
 // The Routes are real: LMDB and SQLite in a temporary directory made once per
 // process (under $TMPDIR; scripts/fuzz.sh points it at /dev/shm), the
 // embedded page, captcha answers fixed to "ABCD" (so the fuzzer can reach
-// /sms_codes/ past the captcha), the cheapest password hashing, and a fake
-// clock that moves one second per input (so codes, captchas and send flags
-// expire and are swept during a run).
+// /sms_codes/ past the captcha), the cheapest password hashing, the abuse
+// limits on, and a fake clock that moves one second per input (so codes,
+// captchas and send flags expire and are swept during a run).
 //
 // Invariants checked on every answer (abort, so libFuzzer keeps the input):
 //   - never a 500, and a status in 100..599;
 //   - every answer >= 400 is application/json, a JSON object with an integer
 //     "code" equal to the status and a non-empty string "errmsg";
-//   - every application/json body is valid JSON;
+//   - every application/json body is valid JSON (unless compressed or a
+//     206 range of it);
+//   - the bytes on the wire, when there are any, begin with an HTTP/1.1
+//     status line;
 //   - no crash, sanitizer report, leak or hang (libFuzzer's -timeout).
 #include <httplib.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -29,6 +41,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
@@ -39,6 +52,7 @@
 #include "storage/user_store.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
+#include "web/http_server.h"
 #include "web/json_reply.h"
 #include "web/metrics.h"
 #include "web/routes.h"
@@ -67,6 +81,7 @@ struct World {
   std::unique_ptr<web::StaticFiles> files;
   web::Metrics metrics;
   std::unique_ptr<web::Routes> routes;
+  std::unique_ptr<web::HttpServer> http;
   uint64_t inputs = 0;
 };
 
@@ -82,6 +97,31 @@ T Must(Result<T> r, const char* what) {
     std::abort();
   }
   return std::move(r).value();
+}
+
+void CheckResponse(const httplib::Request&, const httplib::Response& res) {
+  if (res.status == 500) Fail("status 500");
+  if (res.status < 100 || res.status > 599) Fail("status out of range");
+  const bool json_body = res.get_header_value("Content-Type") == "application/json";
+  // What httplib wrote may be a compressed body or a range of it.
+  const bool whole_body = !res.has_header("Content-Encoding") && res.status != 206;
+  nlohmann::json body;
+  if (json_body && whole_body) {
+    body = nlohmann::json::parse(res.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) Fail("an application/json body is not JSON");
+  }
+  if (res.status >= 400) {
+    if (!json_body) Fail("an error answer is not application/json");
+    if (!body.is_object()) Fail("an error body is not a JSON object");
+    auto code = body.find("code");
+    auto errmsg = body.find("errmsg");
+    if (code == body.end() || !code->is_number_integer() || code->get<int>() != res.status) {
+      Fail("an error body's \"code\" is missing or differs from the status");
+    }
+    if (errmsg == body.end() || !errmsg->is_string() || errmsg->get<std::string>().empty()) {
+      Fail("an error body has no \"errmsg\" string");
+    }
+  }
 }
 
 World* MakeWorld() {
@@ -118,82 +158,43 @@ World* MakeWorld() {
   w->routes =
       std::make_unique<web::Routes>(w->signup.get(), w->files.get(), &w->metrics, w->queue.get(),
                                     &w->consumer_stats, w->guard.get(), route_options);
+  web::HttpOptions http;
+  http.port = 0;  // bound (ServeConnection needs it) but never listening
+  http.threads = 1;
+  http.access_log = false;
+  http.on_answer = CheckResponse;
+  w->http = std::make_unique<web::HttpServer>(w->routes.get(), &w->metrics, http);
+  Must(w->http->Bind(), "HttpServer::Bind");
   return w;
 }
 
-// One line of head, without its line ending; advances *s past it.
-std::string_view NextLine(std::string_view* s) {
-  size_t nl = s->find('\n');
-  std::string_view line = s->substr(0, nl);
-  s->remove_prefix(nl == std::string_view::npos ? s->size() : nl + 1);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
-}
-
-// Parses the input as httplib's server would fill a Request: the method and
-// target from the first line, the path URL-decoded, the query into params,
-// headers as "Name: value", and everything after the first blank line as the
-// body. Lenient: whatever is missing stays empty.
-httplib::Request ParseRequest(std::string_view input) {
-  httplib::Request req;
-  size_t blank = input.find("\r\n\r\n");
-  size_t skip = 4;
-  if (blank == std::string_view::npos) {
-    blank = input.find("\n\n");
-    skip = 2;
+// Writes the whole input on a socketpair, serves the other end and returns
+// the bytes the server answered.
+std::string ServeOneConnection(World* w, std::string_view input) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) Fail("socketpair failed");
+  // The input fits the socket's buffer (<= 64 KiB), so this cannot block.
+  for (size_t off = 0; off < input.size();) {
+    ssize_t n = ::write(sv[0], input.data() + off, input.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) Fail("writing the input to the socketpair failed");
+    off += static_cast<size_t>(n);
   }
-  std::string_view head = input.substr(0, blank);
-  if (blank != std::string_view::npos) req.body = std::string(input.substr(blank + skip));
-
-  std::string_view line = NextLine(&head);
-  size_t sp = line.find(' ');
-  req.method = std::string(line.substr(0, sp));
-  std::string_view target = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
-  target = target.substr(0, target.find(' '));
-  req.target = std::string(target);
-  req.version = "HTTP/1.1";
-  size_t q = target.find('?');
-  req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
-  if (q != std::string_view::npos) {
-    httplib::detail::parse_query_text(std::string(target.substr(q + 1)), req.params);
-  }
-  for (int n = 0; !head.empty() && n < 64; ++n) {
-    line = NextLine(&head);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-      value.remove_prefix(1);
+  ::shutdown(sv[0], SHUT_WR);  // the client has said everything
+  std::string wire;
+  std::thread drain([&wire, fd = sv[0]] {
+    char buf[16 * 1024];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      wire.append(buf, static_cast<size_t>(n));
     }
-    req.headers.emplace(std::string(line.substr(0, colon)), std::string(value));
-  }
-  req.remote_addr = "127.0.0.1";
-  return req;
-}
-
-void CheckResponse(const httplib::Request& req, httplib::Response& res) {
-  if (res.status == -1) res.status = 200;  // httplib's default for a handled request
-  if (res.status == 500) Fail("status 500");
-  if (res.status < 100 || res.status > 599) Fail("status out of range");
-  const bool json_body = res.get_header_value("Content-Type") == "application/json";
-  nlohmann::json body;
-  if (json_body) {
-    body = nlohmann::json::parse(res.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) Fail("an application/json body is not JSON");
-  }
-  if (res.status >= 400) {
-    if (!json_body) Fail("an error answer is not application/json");
-    if (!body.is_object()) Fail("an error body is not a JSON object");
-    auto code = body.find("code");
-    auto errmsg = body.find("errmsg");
-    if (code == body.end() || !code->is_number_integer() || code->get<int>() != res.status) {
-      Fail("an error body's \"code\" is missing or differs from the status");
-    }
-    if (errmsg == body.end() || !errmsg->is_string() || errmsg->get<std::string>().empty()) {
-      Fail("an error body has no \"errmsg\" string");
-    }
-  }
-  (void)req;
+  });
+  w->http->ServeConnection(sv[1]);  // closes sv[1]
+  drain.join();
+  ::close(sv[0]);
+  return wire;
 }
 
 }  // namespace
@@ -205,10 +206,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (++world->inputs % 256 == 0) {
     (void)world->kv->SweepExpired(world->clock.NowMs(), 100'000);
   }
-  httplib::Request req = ParseRequest(std::string_view(reinterpret_cast<const char*>(data), size));
-  httplib::Response res;
-  world->routes->Dispatch(req, res);
-  web::LocalizeError(req, res);
-  CheckResponse(req, res);
+  std::string wire =
+      ServeOneConnection(world, std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!wire.empty() && wire.rfind("HTTP/1.1 ", 0) != 0) {
+    Fail("the answer on the wire does not begin with an HTTP/1.1 status line");
+  }
   return 0;
 }

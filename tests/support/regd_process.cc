@@ -99,34 +99,6 @@ std::string RegdProcess::Log() const {
   return ss.str();
 }
 
-CommandResult RunRegd(const std::vector<std::string>& args) {
-  CommandResult result;
-  int out[2];
-  if (pipe(out) != 0) return result;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    close(out[0]);
-    std::vector<std::string> copy = args;
-    std::vector<char*> argv;
-    std::string bin = REGD_BINARY;
-    argv.push_back(bin.data());
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof(buf))) > 0) result.out.append(buf, n);
-  close(out[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 CommandOutput RunRegdCapturing(const std::vector<std::string>& args) {
   CommandOutput result;
   FILE* err = std::tmpfile();  // stderr goes here: two pipes could deadlock
@@ -160,6 +132,12 @@ CommandOutput RunRegdCapturing(const std::vector<std::string>& args) {
   }
   std::fclose(err);
   return result;
+}
+
+CommandResult RunRegd(const std::vector<std::string>& args) {
+  CommandOutput full = RunRegdCapturing(args);
+  std::fputs(full.err.c_str(), stderr);  // as if stderr had been inherited
+  return {full.exit_code, std::move(full.out)};
 }
 
 }  // namespace regd::testing
