@@ -1,6 +1,7 @@
 # regd: the Makefile only wraps CMake (the source of truth) and the set-up script.
 #   make run   installs missing packages, builds Release, starts regd on :8000
-#   make test  installs missing packages, builds, runs every test through CTest
+#   make test  installs missing packages, builds, runs every test through CTest,
+#              then the fuzz targets for FUZZ_SECONDS (60; 0 skips them)
 #   make bench installs wrk, builds Release, runs the benchmark suite (bench/README.md)
 #   make test-asan  the C++ tests under AddressSanitizer + UBSan (build-asan)
 #   make test-tsan  the C++ tests under ThreadSanitizer (build-tsan)
@@ -50,6 +51,7 @@ test: test-deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DREGD_REQUIRE_TESTS=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@if [ "$(FUZZ_SECONDS)" != 0 ]; then $(MAKE) --no-print-directory fuzz; fi
 
 # The C++ tests with every sanitizer error fatal; reports from the test
 # binary and from every regd it starts are printed (scripts/sanitized-ctest.sh).
