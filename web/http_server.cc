@@ -66,6 +66,19 @@ std::string PathForLog(const std::string& path) {
   return out;
 }
 
+// regd ignores Range headers (RFC 9110 lets a server ignore them): every
+// answer is whole, with Accept-Ranges: none. httplib 0.11 applies a request's
+// parsed ranges to whatever answer is written, errors included (a 404 cut to
+// `{"code":40`), and serves any number of them (a 6 KB header of "0-,0-,..."
+// turned a 4 KB page into a 4 MB answer). So the parsed ranges are dropped
+// before any answer is written. Handlers see httplib's Request as const, but
+// it is process_request's own non-const local, so clearing it is defined.
+// An unparseable Range header is still answered 416 by httplib, before
+// routing (a JSON error through the error handler).
+void IgnoreRanges(const httplib::Request& req) {
+  const_cast<httplib::Request&>(req).ranges.clear();
+}
+
 }  // namespace
 
 HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options)
@@ -132,6 +145,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   // bare 400; send them through the same table so they get a JSON 405/404.
   server_.set_pre_routing_handler([dispatch](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
+    IgnoreRanges(req);
     static const char* const kRouted[] = {"GET",   "HEAD",   "POST",   "PUT",
                                           "PATCH", "DELETE", "OPTIONS"};
     for (const char* m : kRouted) {
@@ -143,6 +157,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
 
   // httplib's own errors, and any handler status >= 400 without a body.
   server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    IgnoreRanges(req);
     if (res.body.empty()) {
       int status = res.status == 500 ? 503 : res.status;
       if (status == 400 && DeadlineServer::RequestTimedOut()) status = 408;
@@ -171,6 +186,8 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         ReplyError(res, 503, msg::kUnavailable.en);
       });
   server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.headers.erase("Accept-Ranges");       // httplib offers "bytes" on HEAD
+    res.set_header("Accept-Ranges", "none");  // see IgnoreRanges
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "same-origin");
     if (res.get_header_value("Content-Type").rfind("text/html", 0) == 0) {

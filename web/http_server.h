@@ -8,7 +8,9 @@
 // Every answer is JSON or a page file: httplib's own errors (bad request
 // line, 413 body too large, ...) and any exception escaping a handler become
 // {"code","errmsg"} responses through the error and exception handlers; no
-// status 500 is ever sent (an escaped exception is a 503).
+// status 500 is ever sent (an escaped exception is a 503). Range headers
+// are ignored (answers are whole, Accept-Ranges: none; see IgnoreRanges in
+// the .cc); only an unparseable one is refused (416).
 //
 // Limits: body 16 KiB (413), request line and each header line 8 KiB
 // (httplib's compile-time limits; 414, 400), the whole head 32 KiB (431), a

@@ -878,6 +878,25 @@ TEST_CASE("logout answers 200, clears both cookies and ends the session", "[api]
   CheckJsonError(server.Client().Get("/info/", SessionHeaders(session)), 401);
 }
 
+TEST_CASE("with --cookie-secure every cookie regd sets or clears is Secure", "[api]") {
+  TestServer server([](auto& c) { c.cookie_secure = true; });
+  std::string code = CodeFor(server, "13800000036");
+  auto reg = PostJson(server, "/register/", RegisterForm("alice", "13800000036", code).dump());
+  CheckOk(reg);
+  CHECK(CookieOf(*reg, "sessionid").attributes.count("Secure") == 1);
+  CHECK(CookieOf(*reg, "username").attributes.count("Secure") == 1);
+  json form = {{"username", "alice"}, {"password", RegisterForm("alice", "", "")["password"]}};
+  auto login = PostJson(server, "/login/", form.dump());
+  CheckOk(login);
+  CHECK(CookieOf(*login, "sessionid").attributes.count("Secure") == 1);
+  CHECK(CookieOf(*login, "username").attributes.count("Secure") == 1);
+  auto out =
+      server.Client().Delete("/logout/", SessionHeaders(SetCookieValue(*login, "sessionid")));
+  CheckOk(out);
+  CHECK(CookieOf(*out, "sessionid").attributes.count("Secure") == 1);
+  CHECK(CookieOf(*out, "username").attributes.count("Secure") == 1);
+}
+
 TEST_CASE("logout without a session answers 200", "[api]") {
   TestServer server;
   auto res = server.Client().Delete("/logout/");
