@@ -72,6 +72,22 @@ class Reader {
   std::string_view s_;
 };
 
+// Visits the due index in due order: visit(due_ms, id) is called for each
+// well-formed entry until it returns false or fails (its Status is returned).
+template <typename Visit>
+Status ForEachDue(Txn& txn, MDB_dbi due_dbi, Visit visit) {
+  auto cur = Cursor::Open(txn, due_dbi);
+  if (!cur.ok()) return cur.status();
+  for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
+    if (cur->key().size() != 16) continue;
+    int64_t due = static_cast<int64_t>(GetBigEndian64(cur->key()));
+    Result<bool> go_on = visit(due, GetBigEndian64(cur->key().substr(8)));
+    if (!go_on.ok()) return go_on.status();
+    if (!*go_on) break;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 // version(1) type_len(1) type attempts(4) run_at(8) lease_until(8)
@@ -252,25 +268,20 @@ Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
   // the Ack committed and only under lease_mu_), so it cannot be taken twice.
   std::lock_guard<std::mutex> lock(lease_mu_);
   Status s = env_->View([&](Txn& txn) -> Status {
-    auto cur = Cursor::Open(txn, due_);
-    if (!cur.ok()) return cur.status();
-    for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
-      if (cur->key().size() != 16) continue;
-      int64_t due = static_cast<int64_t>(GetBigEndian64(cur->key()));
-      if (due > now) break;
-      uint64_t id = GetBigEndian64(cur->key().substr(8));
+    return ForEachDue(txn, due_, [&](int64_t due, uint64_t id) -> Result<bool> {
+      if (due > now) return false;
       auto held = leases_.find(id);
-      if (held != leases_.end() && held->second.until_ms > now) continue;
+      if (held != leases_.end() && held->second.until_ms > now) return true;
       auto raw = txn.Get(jobs_, IdKey(id));
       if (!raw.ok()) return raw.status();
       if (!raw->has_value()) {
         orphans.emplace_back(id, due);
-        continue;
+        return true;
       }
       auto job = DecodeJob(id, **raw);
       if (!job.ok()) {
         orphans.emplace_back(id, due);
-        continue;
+        return true;
       }
       // A lease that expired in a consumer's hands counts as an attempt.
       uint32_t before = held != leases_.end() ? held->second.attempts : job->attempts;
@@ -279,9 +290,8 @@ Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
           std::max(now + lease_ms, held != leases_.end() ? held->second.until_ms + 1 : int64_t{0});
       leases_[id] = Held{job->lease_until_ms, job->attempts};
       taken = std::move(job).value();
-      return Status::Ok();
-    }
-    return Status::Ok();
+      return false;
+    });
   });
   if (!s.ok()) return s;
   if (!orphans.empty()) DropOrphans(orphans);
@@ -418,21 +428,16 @@ Result<std::optional<int64_t>> JobQueue::NextDueMs() {
   int64_t now = clock_->NowMs();
   std::lock_guard<std::mutex> lock(lease_mu_);
   Status s = env_->View([&](Txn& txn) -> Status {
-    auto cur = Cursor::Open(txn, due_);
-    if (!cur.ok()) return cur.status();
-    for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
-      if (cur->key().size() != 16) continue;
-      int64_t due = static_cast<int64_t>(GetBigEndian64(cur->key()));
-      if (next && due >= *next) break;
-      auto held = leases_.find(GetBigEndian64(cur->key().substr(8)));
+    return ForEachDue(txn, due_, [&](int64_t due, uint64_t id) -> Result<bool> {
+      if (next && due >= *next) return false;
+      auto held = leases_.find(id);
       if (held != leases_.end() && held->second.until_ms > now) {
         next = next ? std::min(*next, held->second.until_ms) : held->second.until_ms;
-        continue;
+        return true;
       }
       next = due;
-      break;
-    }
-    return Status::Ok();
+      return false;
+    });
   });
   if (!s.ok()) return s;
   return next;

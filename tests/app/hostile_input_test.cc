@@ -19,6 +19,7 @@ using regd::testing::ConnectLoopback;
 using regd::testing::Exchange;
 using regd::testing::RawRequest;
 using regd::testing::RawResponse;
+using regd::testing::ReadResponse;
 using regd::testing::TestServer;
 using Clock = std::chrono::steady_clock;
 
@@ -170,24 +171,11 @@ TEST_CASE("a keep-alive connection serves 100 requests, POSTs included, then clo
   for (int i = 0; i < 101; ++i) {
     const std::string& req = i % 2 ? get : post;
     if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) <= 0) break;
-    // One whole response: the head, then Content-Length bytes of body.
-    std::string raw;
-    char buf[4096];
-    ssize_t n = 0;
-    size_t end = std::string::npos, want = 0;
-    while ((end == std::string::npos || raw.size() < want) &&
-           (n = recv(fd, buf, sizeof buf, 0)) > 0) {
-      raw.append(buf, static_cast<size_t>(n));
-      end = raw.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        size_t cl = raw.find("Content-Length: ");
-        want = end + 4 + (cl < end ? std::strtoul(raw.c_str() + cl + 16, nullptr, 10) : 0);
-      }
-    }
-    if (raw.empty()) break;
+    RawResponse r = ReadResponse(fd);
+    if (r.status == 0) break;
     ++answered;
-    last_head = raw.substr(0, raw.find("\r\n\r\n"));
-    CHECK((raw.rfind("HTTP/1.1 200", 0) == 0 || raw.rfind("HTTP/1.1 400", 0) == 0));
+    last_head = r.head;
+    CHECK((r.status == 200 || r.status == 400));
   }
   close(fd);
   CHECK(answered == 100);

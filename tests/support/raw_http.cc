@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 
 namespace regd::testing {
@@ -30,8 +31,34 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
-// Sends request as is on fd, reads the answer until the server closes, and
-// closes fd. status is 0 when no HTTP answer came. Safe on any thread.
+// Reads one answer from fd: until its whole Content-Length body is in or the
+// server closes. status is 0 when no HTTP answer came. Safe on any thread.
+RawResponse ReadResponse(int fd) {
+  std::string raw;
+  char buf[4096];
+  size_t end = std::string::npos, want = 0;
+  ssize_t n;
+  while ((end == std::string::npos || raw.size() < want) &&
+         (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+    raw.append(buf, static_cast<size_t>(n));
+    end = raw.find("\r\n\r\n");
+    if (end == std::string::npos) continue;
+    std::string head = raw.substr(0, end);
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t cl = head.find("\r\ncontent-length:");
+    // Without a Content-Length, the answer ends when the server closes.
+    want = cl == std::string::npos ? SIZE_MAX
+                                   : end + 4 + std::strtoul(head.c_str() + cl + 17, nullptr, 10);
+  }
+  RawResponse r;
+  size_t split = raw.find("\r\n\r\n");
+  r.head = raw.substr(0, split);
+  r.body = split == std::string::npos ? "" : raw.substr(split + 4);
+  if (raw.rfind("HTTP/1.", 0) == 0 && raw.size() > 12) r.status = std::atoi(raw.c_str() + 9);
+  return r;
+}
+
+// Sends request as is on fd, reads the answer and closes fd.
 RawResponse Exchange(int fd, const std::string& request) {
   // The server may answer (and close) before reading everything: no SIGPIPE.
   size_t sent = 0;
@@ -40,28 +67,8 @@ RawResponse Exchange(int fd, const std::string& request) {
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
-  // Read until the server closes or the whole Content-Length body is in.
-  std::string raw;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-    raw.append(buf, static_cast<size_t>(n));
-    size_t end = raw.find("\r\n\r\n");
-    if (end == std::string::npos) continue;
-    std::string head = raw.substr(0, end);
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    size_t cl = head.find("\r\ncontent-length:");
-    if (cl != std::string::npos &&
-        raw.size() >= end + 4 + std::strtoul(head.c_str() + cl + 17, nullptr, 10)) {
-      break;
-    }
-  }
+  RawResponse r = ReadResponse(fd);
   close(fd);
-  RawResponse r;
-  size_t split = raw.find("\r\n\r\n");
-  r.head = raw.substr(0, split);
-  r.body = split == std::string::npos ? "" : raw.substr(split + 4);
-  if (raw.rfind("HTTP/1.", 0) == 0 && raw.size() > 12) r.status = std::atoi(raw.c_str() + 9);
   return r;
 }
 

@@ -16,8 +16,11 @@ struct RawResponse {
 // A TCP connection to 127.0.0.1:port with a 10 s receive timeout; -1 on
 // failure. Makes no Catch assertions, so it is safe on any thread.
 int ConnectLoopback(int port);
-// Sends request as is on fd, reads the answer until the server closes or
-// the whole Content-Length body is in, and closes fd. Safe on any thread.
+// Reads one answer from fd, until the server closes or the whole
+// Content-Length body is in; leaves fd open (keep-alive). Safe on any thread.
+RawResponse ReadResponse(int fd);
+// Sends request as is on fd, reads the answer (ReadResponse) and closes fd.
+// Safe on any thread.
 RawResponse Exchange(int fd, const std::string& request);
 // ConnectLoopback (REQUIRE-d) + Exchange.
 RawResponse RawRequest(int port, const std::string& request);
