@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -13,6 +12,7 @@
 #include "app/data_check.h"
 #include "app/version.h"
 #include "storage/backup.h"
+#include "storage/clock.h"
 #include "storage/data_dir.h"
 #include "storage/dir_lock.h"
 #include "storage/files.h"
@@ -74,15 +74,6 @@ std::string WithoutTrailingSlash(std::string p) {
   return p;
 }
 
-std::string IsoTime(int64_t ms) {
-  time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string Joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const std::string& l : lines) out += (out.empty() ? "" : "; ") + l;
@@ -115,7 +106,7 @@ Status WriteBackup(const std::string& data_dir, const std::string& partial, cons
                              {"format", kManifestFormat},
                              {"regd_version", Version()},
                              {"git_commit", GitCommit()},
-                             {"started_at", IsoTime(started_ms)},
+                             {"started_at", IsoUtc(started_ms)},
                              {"started_at_ms", started_ms},
                              {"data_dir", AbsolutePath(data_dir)},
                              {"users", report->users},

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -17,15 +16,6 @@ namespace {
 constexpr const char* kUsage =
     "usage: regd queue stats|list|retry ID|retry-dead|purge-dead [--data-dir DIR] [--json]\n"
     "       regd queue list [--state ready|leased|delayed|dead] [--limit N]\n";
-
-std::string IsoTime(int64_t ms) {
-  time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::optional<queue::JobState> ParseState(const std::string& s) {
   if (s == "ready") return queue::JobState::kReady;
@@ -83,8 +73,8 @@ int List(queue::JobQueue& q, const Options& o) {
                      {"state", queue::JobStateName(state)},
                      {"type", job.type},
                      {"attempts", job.attempts},
-                     {"run_at", IsoTime(job.run_at_ms)},
-                     {"created_at", IsoTime(job.created_at_ms)},
+                     {"run_at", IsoUtc(job.run_at_ms)},
+                     {"created_at", IsoUtc(job.created_at_ms)},
                      {"last_error", job.last_error}});
     }
     std::printf("%s\n", arr.dump().c_str());
@@ -95,7 +85,7 @@ int List(queue::JobQueue& q, const Options& o) {
   for (const auto& [job, state] : *jobs) {
     std::printf("%-8llu %-8s %-10s %8u  %-20s  %s\n", static_cast<unsigned long long>(job.id),
                 queue::JobStateName(state), job.type.c_str(), job.attempts,
-                IsoTime(job.run_at_ms).c_str(), job.last_error.c_str());
+                IsoUtc(job.run_at_ms).c_str(), job.last_error.c_str());
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace regd {
 
@@ -24,5 +25,9 @@ class SystemClock : public Clock {
   // The process-wide instance.
   static SystemClock* Get();
 };
+
+// Unix time in ms as ISO 8601 UTC to the second, e.g. "2026-11-27T04:46:19Z"
+// (for the CLIs' output).
+std::string IsoUtc(int64_t unix_ms);
 
 }  // namespace regd
