@@ -61,7 +61,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kCaptcha = "ABCD";
 constexpr const char* kPassword = "password_1";
 constexpr int kBudget = 40;        // --sms-budget-hour
 constexpr int kIpSmsRate = 3;      // --ip-sms-rate 3/h
@@ -217,8 +216,9 @@ struct Soak {
     std::string uuid = TestServer::NewUuid();
     Reply img = Call(actor, ip, "GET", "/image_codes/" + uuid + "/");
     if (captcha != nullptr) *captcha = img;
-    Reply r = Call(actor, ip, "GET",
-                   "/sms_codes/" + mobile + "/?image_code=" + kCaptcha + "&image_code_id=" + uuid);
+    Reply r = Call(
+        actor, ip, "GET",
+        "/sms_codes/" + mobile + "/?image_code=" + TestServer::kCaptcha + "&image_code_id=" + uuid);
     if (r.status == 200) ++codes_ok;
     if (r.status == 429 && r.Errmsg() == kBudgetSpent) {
       ++budget_refusals;
@@ -523,8 +523,8 @@ TEST_CASE("under a mixed attack customers still sign up and the attacker is held
   FakeSmsServer sms;
   RegdProcess regd({"--port", "0", "--data-dir", dir.Join("data"), "--sms-provider", "webhook",
                     "--sms-webhook-url", sms.url(), "--pwhash", "min", "--dev-fixed-captcha",
-                    kCaptcha, "--trust-proxy", "--sms-budget-hour", std::to_string(kBudget),
-                    "--ip-sms-rate", std::to_string(kIpSmsRate) + "/h"},
+                    TestServer::kCaptcha, "--trust-proxy", "--sms-budget-hour",
+                    std::to_string(kBudget), "--ip-sms-rate", std::to_string(kIpSmsRate) + "/h"},
                    dir.Join("regd.log"));
   REQUIRE(regd.started());
   const int64_t first_hour = UtcHour();
