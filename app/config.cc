@@ -119,6 +119,17 @@ const std::map<std::string, Flag>& Flags() {
         [](Config& c, const std::string& v) {
           return ParseInt("http-threads", v, 1, 1024, &c.http_threads);
         }}},
+      {"max-connections",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("max-connections", v, 1, 1'000'000, &c.max_connections);
+        }}},
+      {"max-connections-per-client",
+       {true,
+        [](Config& c, const std::string& v) {
+          return ParseInt("max-connections-per-client", v, 0, 1'000'000,
+                          &c.max_connections_per_client);
+        }}},
       {"sms-provider",
        {true,
         [](Config& c, const std::string& v) {
@@ -419,7 +430,12 @@ Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (
   --port N                  port (default 8000; 0 picks a free port and prints it)
   --data-dir DIR            where users.sqlite3 and lmdb/ live (default ./data)
   --workers N               consumer threads sending SMS (default 2)
-  --http-threads N          HTTP request threads (default 64)
+  --http-threads N          HTTP request threads (default 64); idle connections hold none
+  --max-connections N       client connections open at once (default 4096); beyond it the
+                            longest-idle one is closed, else the new one gets 503
+  --max-connections-per-client N
+                            connections from one address (IPv6: its /64; default 64; 0: no
+                            cap); not applied with --trust-proxy (every peer is the proxy)
   --hash-workers N          password hashes (Argon2id, 64 MiB each) at once (default: cores)
   --hash-queue N            logins/registrations that may wait for a hash; more get 503
                             (default 32)

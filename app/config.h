@@ -30,6 +30,8 @@ struct Config {
   std::string data_dir = "./data";
   int workers = 2;                          // consumer threads sending SMS
   int http_threads = 64;                    // HTTP request threads
+  int max_connections = 4096;               // client connections open at once
+  int max_connections_per_client = 64;      // from one address; 0: no cap
   int hash_workers = DefaultHashWorkers();  // password hashes at once (--hash-workers)
   int hash_queue = 32;                      // more waiting than that: 503 (--hash-queue)
   queue::SmsProviderConfig sms;             // --sms-provider and its settings

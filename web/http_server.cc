@@ -1,7 +1,5 @@
 #include "web/http_server.h"
 
-#include <sys/socket.h>
-
 #include <chrono>
 #include <cstdio>
 
@@ -81,24 +79,28 @@ void IgnoreRanges(const httplib::Request& req) {
 
 }  // namespace
 
+EventServerOptions EventOptionsFrom(const HttpOptions& o) {
+  EventServerOptions e;
+  e.host = o.host;
+  e.port = o.port;
+  e.threads = o.threads > 0 ? o.threads : 64;
+  e.read_timeout_ms = o.read_timeout_s * 1000;
+  e.write_timeout_ms = o.write_timeout_s * 1000;
+  e.keep_alive_timeout_ms = o.keep_alive_timeout_s * 1000;
+  e.keep_alive_max_requests = o.keep_alive_max_requests;
+  e.max_connections = o.max_connections;
+  e.max_per_client = o.max_per_client;
+  e.frame.max_head_bytes = o.max_head_bytes;
+  e.frame.max_body_bytes = o.max_body_bytes;
+  return e;
+}
+
 HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions options)
-    : routes_(routes), metrics_(metrics), options_(std::move(options)) {
-  server_.set_max_head_bytes(options_.max_head_bytes);
-  int threads = options_.threads > 0 ? options_.threads : 64;
-  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_.set_payload_max_length(options_.max_body_bytes);
-  server_.set_read_timeout(options_.read_timeout_s, 0);
-  server_.set_write_timeout(options_.write_timeout_s, 0);
-  server_.set_keep_alive_timeout(options_.keep_alive_timeout_s);
-  server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
-  server_.set_tcp_nodelay(true);
-  // httplib 0.11 listens with a backlog of 5, compiled into Debian's library;
-  // a burst of connections then overflows it and Linux resets some. Note the
-  // listening socket here and raise its backlog after bind (see Bind).
-  server_.set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_fd_ = sock;
-  });
+    : routes_(routes),
+      metrics_(metrics),
+      options_(std::move(options)),
+      server_(std::make_unique<EventServer>(EventOptionsFrom(options_))) {
+  httplib::Server& router = server_->router();
 
   // Every routed answer is localised here, before httplib sets Content-Length
   // and compresses the body (the post-routing hook runs after both).
@@ -106,7 +108,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     routes_->Dispatch(req, res);
     LocalizeError(req, res);
   };
-  server_.Get(".*", dispatch);
+  router.Get(".*", dispatch);
   // Requests with a body read it through a bounded receiver: httplib 0.11
   // checks its payload limit against Content-Length only, so a chunked body
   // would otherwise be read whole, however large.
@@ -125,8 +127,9 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         return true;
       });
     }
-    if (too_big) {
-      res.set_header("Connection", "close");  // the rest of the body is not read
+    if (too_big) {  // (the connection code refuses these first; kept as a second bound)
+      res.set_header("Connection", "close");
+      EventServer::CloseAfterThisRequest();
       ReplyError(res, 413, ReasonFor(413));
       LocalizeError(req, res);
       return;
@@ -136,16 +139,25 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     routes_->Dispatch(copy, res);
     LocalizeError(req, res);
   };
-  server_.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
-  server_.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
-  server_.Patch(".*", httplib::Server::HandlerWithContentReader(with_body));
-  server_.Delete(".*", httplib::Server::HandlerWithContentReader(with_body));
-  server_.Options(".*", dispatch);
+  router.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
+  router.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
+  router.Patch(".*", httplib::Server::HandlerWithContentReader(with_body));
+  router.Delete(".*", httplib::Server::HandlerWithContentReader(with_body));
+  router.Options(".*", dispatch);
   // Methods httplib parses but does not route (TRACE, CONNECT, PRI) would be a
   // bare 400; send them through the same table so they get a JSON 405/404.
-  server_.set_pre_routing_handler([dispatch](const httplib::Request& req, httplib::Response& res) {
+  router.set_pre_routing_handler([dispatch](const httplib::Request& req, httplib::Response& res) {
     t_request_start = std::chrono::steady_clock::now();
     IgnoreRanges(req);
+    // Refused by the connection code before parsing (bad framing, a body
+    // or head over the limit, too slow), with a head httplib could parse:
+    // answered here, before any body is read or any route runs.
+    if (int refusal = EventServer::Refusal(); refusal != 0) {
+      res.set_header("Connection", "close");
+      ReplyError(res, refusal, ReasonFor(refusal));
+      LocalizeError(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     static const char* const kRouted[] = {"GET",   "HEAD",   "POST",   "PUT",
                                           "PATCH", "DELETE", "OPTIONS"};
     for (const char* m : kRouted) {
@@ -156,22 +168,21 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   });
 
   // httplib's own errors, and any handler status >= 400 without a body.
-  server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  router.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     IgnoreRanges(req);
     if (res.body.empty()) {
       int status = res.status == 500 ? 503 : res.status;
-      if (status == 400 && DeadlineServer::RequestTimedOut()) status = 408;
-      if (status == 400 && DeadlineServer::HeadTooLarge()) status = 431;
-      if (status == 400 || status == 408 || status == 414 || status == 431) {
+      if (status == 400 && EventServer::Refusal() != 0) status = EventServer::Refusal();
+      if (status == 400 || status == 408 || status == 413 || status == 414 || status == 431) {
         // httplib's own parse errors: the rest of the bytes are not a request.
         res.set_header("Connection", "close");
-        DeadlineServer::CloseAfterThisRequest();
+        EventServer::CloseAfterThisRequest();
       }
       ReplyError(res, status, ReasonFor(status));
       LocalizeError(req, res);
     }
   });
-  server_.set_exception_handler(
+  router.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";
         try {
@@ -185,7 +196,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         res.set_header("Retry-After", "5");
         ReplyError(res, 503, msg::kUnavailable.en);
       });
-  server_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  router.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.headers.erase("Accept-Ranges");       // httplib offers "bytes" on HEAD
     res.set_header("Accept-Ranges", "none");  // see IgnoreRanges
     res.set_header("X-Content-Type-Options", "nosniff");
@@ -197,7 +208,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
   });
   // The access log: method, path (req.path never holds the query string,
   // where a captcha answer travels; mobiles masked), status and duration.
-  server_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  router.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     metrics_->CountRequest(res.status);
     double ms = 0;  // httplib's own early errors (bad request line) are not timed
     if (t_request_start != std::chrono::steady_clock::time_point()) {
@@ -222,23 +233,10 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
 
 HttpServer::~HttpServer() { Stop(); }
 
-Result<int> HttpServer::Bind() {
-  int port = options_.port;
-  if (port == 0) {
-    port = server_.bind_to_any_port(options_.host);
-    if (port < 0) return Status::Unavailable("cannot bind to " + options_.host);
-  } else if (!server_.bind_to_port(options_.host, port)) {
-    return Status::Unavailable("cannot bind to " + options_.host + ":" + std::to_string(port) +
-                               " (in use?)");
-  }
-  if (listen_fd_ >= 0) ::listen(listen_fd_, kListenBacklog);
-  return port;
-}
+Result<int> HttpServer::Bind() { return server_->Bind(); }
 
-bool HttpServer::Serve() { return server_.listen_after_bind(); }
+bool HttpServer::Serve() { return server_->Serve(); }
 
-void HttpServer::Stop() {
-  if (server_.is_running()) server_.stop();
-}
+void HttpServer::Stop() { server_->Stop(); }
 
 }  // namespace regd::web

@@ -12,16 +12,16 @@
 // are ignored (answers are whole, Accept-Ranges: none; see IgnoreRanges in
 // the .cc); only an unparseable one is refused (416).
 //
-// Limits: body 16 KiB (413), request line and each header line 8 KiB
-// (httplib's compile-time limits; 414, 400), the whole head 32 KiB (431), a
-// whole request within 5 s of its first byte (408) and its answer within
-// 5 s (DeadlineServer: httplib alone bounds each read and each header line,
-// so a client trickling a byte at a time held a thread forever, and one
-// sending endless header lines grew memory without bound), keep-alive 5 s
-// idle and 100 requests per connection, `threads` request threads (default
-// 64: a keep-alive connection holds its thread, so fewer threads queue
-// connections), a listen backlog of 1024 so a burst of connections waits
-// instead of being reset.
+// Connections are EventServer's (web/event_server.h): idle and incomplete
+// ones wait in epoll, only a whole request holds one of `threads` request
+// threads, and every header is seen as the client sent it. Limits: body
+// 16 KiB (413), request line and each header line 8 KiB (httplib's
+// compile-time limits; 414, 400), the whole head 32 KiB (431), framing
+// checked before parsing (RequestFramer; 400), a whole request within 5 s
+// of its first byte (408) and its answer within 5 s, keep-alive 5 s idle
+// (1 s under pressure) and 100 requests per connection, max_connections in
+// all and max_per_client from one address (503), a listen backlog of 1024.
+// Every refused, timed-out or unparseable request closes its connection.
 //
 // Thread-safety: Bind, then Serve on one thread; Stop from any thread.
 #pragma once
@@ -33,7 +33,7 @@
 #include <string>
 
 #include "storage/status.h"
-#include "web/deadline_server.h"
+#include "web/event_server.h"
 #include "web/metrics.h"
 #include "web/routes.h"
 
@@ -48,7 +48,9 @@ struct HttpOptions {
   int write_timeout_s = 5;  // a whole answer
   int keep_alive_timeout_s = 5;
   int keep_alive_max_requests = 100;
-  size_t max_head_bytes = 32 * 1024;  // request line + headers: 431 (DeadlineServer)
+  size_t max_head_bytes = 32 * 1024;  // request line + headers: 431
+  int max_connections = 4096;         // open at once, in all
+  int max_per_client = 64;            // from one client address; 0: no cap
   bool access_log = true;
   // Called with every answer once it is written, after the access log line,
   // on the request's thread. For tests and the wire fuzzer; empty in regd.
@@ -70,15 +72,13 @@ class HttpServer {
   // calling thread until the connection ends, then closes it: the same code
   // path as an accepted connection, without the accept loop. Requires Bind.
   // For the wire-level fuzzer.
-  bool ServeConnection(int fd) { return server_.ServeConnection(fd); }
+  bool ServeConnection(int fd) { return server_->ServeConnection(fd); }
 
  private:
   const Routes* const routes_;
   Metrics* const metrics_;
   const HttpOptions options_;
-  DeadlineServer server_;
-  int listen_fd_ = -1;  // the listening socket, once bound
-  static constexpr int kListenBacklog = 1024;
+  std::unique_ptr<EventServer> server_;
 };
 
 }  // namespace regd::web

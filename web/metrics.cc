@@ -3,7 +3,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "web/deadline_server.h"
+#include "web/event_server.h"
 
 namespace regd::web {
 
@@ -38,13 +38,27 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
   for (size_t i = 0; i < std::size(kLimitNames); ++i) {
     o << "regd_limited_total{limit=\"" << kLimitNames[i] << "\"} " << limited_[i].load() << "\n";
   }
-  o << "# HELP regd_http_requests_refused_total Requests whose head was too large (431) or "
-       "that did not arrive within the read timeout (408); their connection was closed.\n"
+  o << "# HELP regd_http_requests_refused_total Requests whose head was too large (431), "
+       "that did not arrive within the read timeout (408) or whose framing was refused (400); "
+       "their connection was closed.\n"
     << "# TYPE regd_http_requests_refused_total counter\n"
-    << "regd_http_requests_refused_total{reason=\"too_large\"} " << DeadlineServer::TooLargeTotal()
+    << "regd_http_requests_refused_total{reason=\"too_large\"} " << EventServer::TooLargeTotal()
     << "\n"
-    << "regd_http_requests_refused_total{reason=\"too_slow\"} " << DeadlineServer::TimedOutTotal()
+    << "regd_http_requests_refused_total{reason=\"too_slow\"} " << EventServer::TimedOutTotal()
+    << "\n"
+    << "regd_http_requests_refused_total{reason=\"bad_framing\"} " << EventServer::BadFramingTotal()
     << "\n";
+  o << "# HELP regd_http_connections Open client connections.\n"
+    << "# TYPE regd_http_connections gauge\n"
+    << "regd_http_connections " << EventServer::OpenConnections() << "\n";
+  o << "# HELP regd_http_connections_closed_total Connections closed by a cap: refused (503, "
+       "over --max-connections, --max-connections-per-client or the request buffers) or idle "
+       "ones closed to make room.\n"
+    << "# TYPE regd_http_connections_closed_total counter\n"
+    << "regd_http_connections_closed_total{reason=\"refused\"} "
+    << EventServer::RefusedConnectionsTotal() << "\n"
+    << "regd_http_connections_closed_total{reason=\"evicted_idle\"} "
+    << EventServer::EvictedIdleTotal() << "\n";
   o << "# HELP regd_sms_budget_spent 1 while the shop's hourly or daily SMS budget is spent.\n"
     << "# TYPE regd_sms_budget_spent gauge\n"
     << "regd_sms_budget_spent " << (budget_paused_.load() ? 1 : 0) << "\n";

@@ -1,8 +1,12 @@
 #include "web/routes.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 
+#include "storage/log.h"
 #include "web/json_reply.h"
 #include "web/messages.h"
 #include "web/rules.h"
@@ -82,15 +86,36 @@ Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics
 }
 
 std::string Routes::ClientAddress(const Request& req) const {
-  if (options_.trust_proxy) {
-    std::string xff = req.get_header_value("X-Forwarded-For");
-    size_t comma = xff.rfind(',');
-    std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
-    while (!last.empty() && last.front() == ' ') last.erase(last.begin());
-    while (!last.empty() && last.back() == ' ') last.pop_back();
-    if (!last.empty()) return last;
+  if (!options_.trust_proxy) return req.remote_addr;
+  // Every X-Forwarded-For line as sent, joined (EventServer gives handlers
+  // the raw header lines; httplib alone would percent-decode the value, cut
+  // it at a %00 and show only the first line). The last entry is the one
+  // the proxy added.
+  const std::string xff = req.get_header_value("X-Forwarded-For");
+  if (xff.empty()) return req.remote_addr;
+  size_t comma = xff.rfind(',');
+  std::string_view last = std::string_view(xff).substr(comma == std::string::npos ? 0 : comma + 1);
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  if (IsPlainAddress(last)) return std::string(last);
+  // Not an address: fail closed, as if the proxy itself had asked.
+  static std::atomic<int64_t> last_warned_ms{-60000};
+  const int64_t now = signup_->clock()->NowMs();
+  int64_t prev = last_warned_ms.load();
+  if (now - prev >= 60000 && last_warned_ms.compare_exchange_strong(prev, now)) {
+    LogWarn(
+        "X-Forwarded-For ends in \"%.64s\", not an IP address: the request counts as the "
+        "proxy's own (%s); is the proxy setting the header? (logged once a minute)",
+        std::string(last).c_str(), req.remote_addr.c_str());
   }
   return req.remote_addr;
+}
+
+bool IsPlainAddress(std::string_view text) {
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return false;
+  std::string s(text);
+  unsigned char bytes[sizeof(in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), bytes) == 1 || inet_pton(AF_INET6, s.c_str(), bytes) == 1;
 }
 
 bool Routes::AllowedOrigin(std::string_view origin) const {

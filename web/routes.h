@@ -62,7 +62,9 @@ class Routes {
          const queue::ConsumerStats* consumer_stats, AbuseGuard* guard, RouteOptions options);
 
   // The client's address: the peer, or behind a trusted proxy the last
-  // X-Forwarded-For entry.
+  // X-Forwarded-For entry (all lines, as sent) when it is a plain IPv4 or
+  // IPv6 address; anything else counts as the proxy's own address (fail
+  // closed), logged at most once a minute.
   std::string ClientAddress(const httplib::Request& req) const;
 
   // Answers any request (every method and path come here).
@@ -111,6 +113,9 @@ class Routes {
   const RouteOptions options_;
   std::vector<Route> routes_;
 };
+
+// Whether text is a plain IPv4 or IPv6 address (no port, brackets or zone).
+bool IsPlainAddress(std::string_view text);
 
 // The value of cookie `name` in a Cookie header, or "" if absent.
 std::string CookieValue(std::string_view cookie_header, std::string_view name);

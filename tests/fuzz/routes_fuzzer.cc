@@ -7,7 +7,7 @@
 //
 // Each input is written to one end of a socketpair and the other end is
 // served by regd's real HttpServer (HttpServer::ServeConnection): the same
-// code as an accepted connection (DeadlineServer's connection loop,
+// code as an accepted connection (EventServer's framing and deadlines,
 // httplib's parser, the head and body limits, the error and exception
 // handlers, the security headers, Routes::Dispatch, LocalizeError), without
 // the accept loop. A thread drains the answer bytes meanwhile.
