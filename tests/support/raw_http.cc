@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cctype>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 
@@ -76,6 +77,40 @@ RawResponse RawRequest(int port, const std::string& request) {
   int fd = ConnectLoopback(port);
   REQUIRE(fd >= 0);
   return Exchange(fd, request);
+}
+
+int Conversation::Answers() const {
+  int n = 0;
+  for (size_t at = received.find("HTTP/1.1 "); at != std::string::npos;
+       at = received.find("HTTP/1.1 ", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+Conversation Converse(int port, const std::string& bytes) {
+  int fd = ConnectLoopback(port);
+  REQUIRE(fd >= 0);
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  Conversation c;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      c.received.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    // 0: closed; ECONNRESET: closed with input unread; EAGAIN: the 10 s timeout.
+    c.closed = n == 0 || errno == ECONNRESET;
+    break;
+  }
+  close(fd);
+  return c;
 }
 
 }  // namespace regd::testing

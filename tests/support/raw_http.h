@@ -25,4 +25,13 @@ RawResponse Exchange(int fd, const std::string& request);
 // ConnectLoopback (REQUIRE-d) + Exchange.
 RawResponse RawRequest(int port, const std::string& request);
 
+// Everything the server sent on one connection after bytes, read until it
+// closed (closed) or 10 s passed without a byte (not closed).
+struct Conversation {
+  std::string received;
+  bool closed = false;
+  int Answers() const;  // HTTP status lines in received
+};
+Conversation Converse(int port, const std::string& bytes);
+
 }  // namespace regd::testing
