@@ -113,8 +113,10 @@ Status App::Init() {
   http.threads = config_.http_threads;
   http.max_connections = config_.max_connections;
   // Behind a trusted proxy every connection comes from the proxy: cap
-  // clients there (nginx limit_conn), not here.
-  http.max_per_client = config_.trust_proxy ? 0 : config_.max_connections_per_client;
+  // clients there (nginx limit_conn), not here. The cap is a per-address
+  // limit, so --abuse-limits off lifts it too (load tests from one address).
+  http.max_per_client =
+      config_.trust_proxy || !config_.abuse_limits ? 0 : config_.max_connections_per_client;
   http.access_log = config_.access_log;
   http_ = std::make_unique<web::HttpServer>(routes_.get(), metrics_.get(), http);
   auto port = http_->Bind();

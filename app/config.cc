@@ -436,6 +436,7 @@ Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (
   --max-connections-per-client N
                             connections from one address (IPv6: its /64; default 64; 0: no
                             cap); not applied with --trust-proxy (every peer is the proxy)
+                            nor with --abuse-limits off
   --hash-workers N          password hashes (Argon2id, 64 MiB each) at once (default: cores)
   --hash-queue N            logins/registrations that may wait for a hash; more get 503
                             (default 32)

@@ -17,8 +17,8 @@
 // Usage: regd_bench --regd PATH --hello PATH --lua-dir DIR [--out FILE]
 //                   [--tmp DIR] [--quick] [--only W1,W2,...] [--regd-flag F]...
 //   --quick  every run 0.4 times as long (for development; figures are noisier)
-//   --only   just these workloads: limit static count captcha sendcode
-//            delivery register burst queue memory (e.g. to profile one:
+//   --only   just these workloads: limit static count captcha connections
+//            sendcode delivery register burst queue memory (e.g. to profile one:
 //            perf record -g -p <regd pid>, or perf record -a -g -- regd_bench ...)
 //   --regd-flag  one more argument for every regd started (repeat it:
 //            --regd-flag --http-threads --regd-flag 64); a --http-threads
@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/connections_workload.h"
 #include "bench/fake_provider.h"
 #include "bench/flows.h"
 #include "bench/limits.h"
@@ -172,7 +173,7 @@ int main(int argc, char** argv) {
   long idle_rss = -1;
   double start_ms = 0;
   if (ctx.Enabled("static") || ctx.Enabled("count") || ctx.Enabled("captcha") ||
-      ctx.Enabled("memory")) {
+      ctx.Enabled("memory") || ctx.Enabled("connections")) {
     regd::bench::RegdInstance a = regd::bench::StartRegd(ctx, "a", {});
     if (a.process) {
       start_ms = a.start_to_first_200_ms;
@@ -181,6 +182,7 @@ int main(int argc, char** argv) {
       if (ctx.Enabled("static")) regd::bench::RunStatic(ctx, *a.process);
       if (ctx.Enabled("count")) regd::bench::RunCount(ctx, *a.process);
       if (ctx.Enabled("captcha")) regd::bench::RunCaptcha(ctx, *a.process);
+      if (ctx.Enabled("connections")) regd::bench::RunConnections(ctx, *a.process);
       a.process->Stop();
     } else {
       report.Add("static", "regd", "failed to start");

@@ -167,7 +167,10 @@ TEST_CASE("1,000 idle keep-alive and 500 silent connections do not delay a custo
 
 TEST_CASE("connections from one address over the per-client cap get a JSON 503 and a close",
           "[connections]") {
-  TestServer s([](auto& c) { c.max_connections_per_client = 5; });
+  TestServer s([](auto& c) {
+    c.abuse_limits = true;  // the per-client cap is a per-address limit
+    c.max_connections_per_client = 5;
+  });
   std::vector<Conn> mine;
   for (int i = 0; i < 5; ++i) {
     mine.emplace_back(s.port(), 0, 9);
