@@ -345,7 +345,7 @@ void Routes::Logout(const Request& req, Response& res, std::string_view) const {
   if (!s.ok()) return ReplyError(res, s);
   std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
-  res.set_header("Set-Cookie", "username=; Path=/; Max-Age=0" + secure);
+  res.set_header("Set-Cookie", "username=; SameSite=Lax; Path=/; Max-Age=0" + secure);
   ReplyOk(res);
 }
 
@@ -385,7 +385,9 @@ void Routes::SetSessionCookies(const Request& req, Response& res, const Session&
   std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie",
                  "sessionid=" + session.id + "; HttpOnly; SameSite=Lax; Path=/" + max_age + secure);
-  res.set_header("Set-Cookie", "username=" + session.username + "; Path=/" + max_age + secure);
+  // Not HttpOnly: the seed's page reads it to greet the user.
+  res.set_header("Set-Cookie",
+                 "username=" + session.username + "; SameSite=Lax; Path=/" + max_age + secure);
 }
 
 }  // namespace regd::web

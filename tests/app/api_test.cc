@@ -149,7 +149,8 @@ void CheckRememberedCookies(const httplib::Response& res, const std::string& use
                                                     "Max-Age=" + std::to_string(kTwoWeeks)});
   SetCookie user = CookieOf(res, "username");
   CHECK(user.value == username);
-  CHECK(user.attributes == std::set<std::string>{"Path=/", "Max-Age=" + std::to_string(kTwoWeeks)});
+  CHECK(user.attributes ==
+        std::set<std::string>{"SameSite=Lax", "Path=/", "Max-Age=" + std::to_string(kTwoWeeks)});
 }
 
 httplib::Headers SessionHeaders(const std::string& session_id) {
@@ -806,8 +807,44 @@ TEST_CASE("login not remembered sets cookies without Max-Age or Expires", "[api]
   SetCookie user = CookieOf(*res, "username");
   CHECK(user.value == "alice");
   CHECK_FALSE(HasLifetime(user));
-  CHECK(user.attributes == std::set<std::string>{"Path=/"});
+  CHECK(user.attributes == std::set<std::string>{"SameSite=Lax", "Path=/"});
   CheckOk(server.Client().Get("/info/", SessionHeaders(session.value)));
+}
+
+namespace {
+
+// The Set-Cookie lines of a raw answer head for cookie name, as sent.
+std::vector<std::string> RawSetCookies(const std::string& head, const std::string& name) {
+  std::vector<std::string> out;
+  std::regex line("(^|\r\n)Set-Cookie: (" + name + "=[^\r]*)", std::regex::icase);
+  for (std::sregex_iterator it(head.begin(), head.end(), line), end; it != end; ++it) {
+    out.push_back((*it)[2]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the username cookie is sent SameSite=Lax and readable by script (had no SameSite)",
+          "[api]") {
+  TestServer server;
+  SignUp(server, "alice", "13800000037");
+  json form = {{"username", "alice"}, {"password", kPassword}, {"remembered", true}};
+  RawResponse login = RawRequest(server.port(), RawPost("/login/", form.dump()));
+  REQUIRE(login.status == 200);
+  std::vector<std::string> set = RawSetCookies(login.head, "username");
+  REQUIRE(set.size() == 1);
+  CHECK(set[0] == "username=alice; SameSite=Lax; Path=/; Max-Age=" + std::to_string(kTwoWeeks));
+
+  std::string sid = RawSetCookies(login.head, "sessionid").at(0);
+  sid = sid.substr(0, sid.find(';'));
+  RawResponse out =
+      RawRequest(server.port(), "DELETE /logout/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " + sid +
+                                    "\r\nConnection: close\r\n\r\n");
+  REQUIRE(out.status == 200);
+  set = RawSetCookies(out.head, "username");
+  REQUIRE(set.size() == 1);
+  CHECK(set[0] == "username=; SameSite=Lax; Path=/; Max-Age=0");
 }
 
 TEST_CASE("login with a wrong password or an unknown user is a 400 with the same message",
