@@ -976,6 +976,61 @@ TEST_CASE("a wrong method on a known path is a JSON 405", "[api]") {
   CheckJsonError(cli.Options("/register/"), 405);
 }
 
+TEST_CASE("HEAD on /sms_codes/ sends no code and spends no captcha (it sent a code)", "[api]") {
+  TestServer server;
+  std::string uuid = Uuid();
+  GetCaptcha(server, uuid);
+  std::string path = "/sms_codes/13800000038/?image_code=" + std::string(TestServer::kCaptcha) +
+                     "&image_code_id=" + uuid;
+  auto head = server.Client().Head(path.c_str());
+  REQUIRE(head);
+  CHECK(head->status == 405);
+  CHECK(head->get_header_value("Allow") == "GET");
+  CHECK(head->get_header_value("Content-Type").rfind("application/json", 0) == 0);
+  CHECK(head->body.empty());
+  // The captcha is still unused and nothing was queued: the GET sends the
+  // one and only code.
+  CheckOk(server.Client().Get(path.c_str()));
+  REQUIRE(server.sms().WaitForAccepted(1, std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(server.sms().Accepted().size() == 1);
+}
+
+TEST_CASE("HEAD on /image_codes/ creates no captcha (it made one)", "[api]") {
+  TestServer server;
+  std::string uuid = Uuid();
+  auto head = server.Client().Head(("/image_codes/" + uuid + "/").c_str());
+  REQUIRE(head);
+  CHECK(head->status == 405);
+  CHECK(head->get_header_value("Allow") == "GET");
+  CHECK(head->get_header_value("Content-Type").rfind("application/json", 0) == 0);
+  // No answer was stored under the uuid, so it cannot be used for a code.
+  auto sms = server.Client().Get(("/sms_codes/13800000039/?image_code=" +
+                                  std::string(TestServer::kCaptcha) + "&image_code_id=" + uuid)
+                                     .c_str());
+  CheckJsonError(sms, 400);
+  CHECK(server.sms().RequestCount() == 0);
+}
+
+TEST_CASE("HEAD is a GET without the body on routes that only read", "[api]") {
+  TestServer server;
+  auto cli = server.Client();
+  for (const char* path :
+       {"/usernames/alice/count/", "/rules.json", "/healthz", "/register.html"}) {
+    INFO(path);
+    auto head = cli.Head(path);
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+  }
+  auto post = cli.Post("/sms_codes/13800000039/", "", "text/plain");
+  CheckJsonError(post, 405);
+  CHECK(post->get_header_value("Allow") == "GET");
+  auto del = cli.Delete("/rules.json");
+  CheckJsonError(del, 405);
+  CHECK(del->get_header_value("Allow") == "GET, HEAD");
+}
+
 TEST_CASE("a TRACE request is a JSON 405 like any other wrong method", "[api]") {
   TestServer server;
   for (const char* path : {"/register/", "/info/", "/register.html"}) {
