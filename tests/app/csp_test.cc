@@ -60,7 +60,8 @@ TEST_CASE("a --web-root page is sent without a CSP (the strict one blanked the s
   CHECK(PolicyOf(server) == "(none)");
 }
 
-TEST_CASE("--csp POLICY is sent as given, for a --web-root page and the built-in one", "[csp]") {
+TEST_CASE("a policy given with --csp is sent as given, for a --web-root page and the built-in one",
+          "[csp]") {
   const std::string policy = "default-src 'self'; script-src 'self' 'unsafe-eval'";
   ShopSite site;
   TestServer shop([&](regd::app::Config& c) {
@@ -72,7 +73,7 @@ TEST_CASE("--csp POLICY is sent as given, for a --web-root page and the built-in
   CHECK(PolicyOf(builtin) == policy);
 }
 
-TEST_CASE("--csp off sends no CSP, also for the built-in page", "[csp]") {
+TEST_CASE("with --csp off no CSP is sent, also for the built-in page", "[csp]") {
   auto parsed = regd::app::ParseConfig({"--csp", "off"}, {});
   REQUIRE(parsed.ok());
   TestServer server([&](regd::app::Config& c) { c.csp = parsed->csp; });
