@@ -118,6 +118,18 @@ Status App::Init() {
   http.max_per_client =
       config_.trust_proxy || !config_.abuse_limits ? 0 : config_.max_connections_per_client;
   http.access_log = config_.access_log;
+  // The strict policy fits the built-in page only: a shop's page, such as
+  // the seed's Vue 2 front end compiling its templates in the browser, may
+  // need eval or inline script, so a --web-root page gets the shop's own
+  // --csp, or none.
+  if (config_.csp) {
+    http.content_security_policy = *config_.csp;
+  } else if (!config_.web_root.empty()) {
+    http.content_security_policy.clear();
+    LogInfo(
+        "--web-root: the pages are sent without a Content-Security-Policy (the built-in "
+        "page's strict one would block most front ends); set the shop's own with --csp");
+  }
   http_ = std::make_unique<web::HttpServer>(routes_.get(), metrics_.get(), http);
   auto port = http_->Bind();
   if (!port.ok()) return port.status();

@@ -172,6 +172,23 @@ const std::map<std::string, Flag>& Flags() {
           c.web_root = v;
           return Status::Ok();
         }}},
+      {"csp",
+       {true,
+        [](Config& c, const std::string& v) {
+          if (v == "off") {
+            c.csp = "";
+            return Status::Ok();
+          }
+          bool printable = std::all_of(v.begin(), v.end(),
+                                       [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; });
+          if (v.find_first_not_of(' ') == std::string::npos || !printable) {
+            return Status::Invalid(
+                "--csp takes a Content-Security-Policy (printable ASCII on one line, e.g. "
+                "\"default-src 'self'\") or off");
+          }
+          c.csp = v;
+          return Status::Ok();
+        }}},
       {"dev-fixed-captcha",
        {true,
         [](Config& c, const std::string& v) {
@@ -458,6 +475,9 @@ Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (
                             Ronglian settings (default: none; base URL
                             https://app.cloopen.com:8883)
   --web-root DIR            serve the page's files from DIR (default: the built-in page)
+  --csp POLICY|off          Content-Security-Policy of the HTML pages (default: a strict
+                            one for the built-in page, none with --web-root, whose page
+                            is the shop's; off: none for the built-in page either)
   --cookie-secure [BOOL]    mark cookies Secure when served over HTTPS (default false)
   --lmdb-map-mb N           LMDB map's maximum in MiB: it starts at 64 and doubles up to N
                             (default 1024); beyond it writes get 503, reads go on

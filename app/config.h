@@ -11,6 +11,7 @@
 // Thread-safety: a plain value.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ struct Config {
   int sms_per_mobile_day = 10;               // --sms-per-mobile-day; 0: no cap
   bool trust_proxy = false;                  // --trust-proxy: X-Forwarded-For/-Proto
   std::vector<std::string> allowed_origins;  // --allowed-origins
+  std::optional<std::string> csp;            // --csp (see Usage); "": off, unset: by page
   std::string log_file;                      // --log-file; empty: stderr
   LogFormat log_format = LogFormat::kText;   // --log-format text|json
   std::string config_file;                   // --config, REGD_CONFIG; empty: none

@@ -1,37 +1,21 @@
 #include "storage/backup.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "storage/data_dir.h"
 #include "storage/files.h"
 
 namespace regd::storage {
 
-namespace {
-
-// The copies hold password hashes, mobiles and live codes: owner only,
-// whatever the umask made of them.
-Status OwnerOnly(const std::string& path) {
-  if (::chmod(path.c_str(), 0600) != 0) {
-    return Status::Unavailable("cannot restrict " + path + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status CopyOpenStores(LmdbEnv& env, SqliteDb& users, const std::string& out_dir) {
-  // LMDB first, then SQLite: see "Consistency" in backup.h.
+  // The copies hold password hashes, mobiles and live codes: owner only,
+  // whatever the umask made of them. LMDB first, then SQLite: see
+  // "Consistency" in backup.h.
   std::string lmdb_out = LmdbDirPath(out_dir);
   Status s = MakeDir(lmdb_out);
   if (s.ok()) s = env.CopyTo(lmdb_out);
-  if (s.ok()) s = OwnerOnly(LmdbDataPath(out_dir));
+  if (s.ok()) s = MakeOwnerOnly(LmdbDataPath(out_dir));
   if (s.ok()) s = SyncPath(lmdb_out);
   if (s.ok()) s = users.BackupTo(UsersDbPath(out_dir));
-  if (s.ok()) s = OwnerOnly(UsersDbPath(out_dir));
+  if (s.ok()) s = MakeOwnerOnly(UsersDbPath(out_dir));
   return s;
 }
 
@@ -39,7 +23,7 @@ Status CopySecret(const std::string& data_dir, const std::string& out_dir) {
   // Written once at first start and never changed: a plain copy is exact.
   if (!PathExists(SecretPath(data_dir))) return Status::Ok();
   Status s = CopyFile(SecretPath(data_dir), SecretPath(out_dir));
-  if (s.ok()) s = OwnerOnly(SecretPath(out_dir));
+  if (s.ok()) s = MakeOwnerOnly(SecretPath(out_dir));
   return s;
 }
 

@@ -117,6 +117,11 @@ Status WriteNewFile(const std::string& path, const std::string& content) {
   return Status::Ok();
 }
 
+Status MakeOwnerOnly(const std::string& path) {
+  if (::chmod(path.c_str(), 0600) != 0) return IoError("cannot restrict", path, errno);
+  return Status::Ok();
+}
+
 Status OwnLike(const std::string& path, const std::string& reference) {
   struct stat want, have;
   if (::stat(reference.c_str(), &want) != 0) return IoError("cannot stat", reference, errno);

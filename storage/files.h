@@ -36,6 +36,8 @@ Status RemoveTree(const std::string& path);
 // Creates the file path (which must not exist), mode 0600, with content,
 // and flushes it.
 Status WriteNewFile(const std::string& path, const std::string& content);
+// Gives the existing file path mode 0600 (chmod). kNotFound if it is missing.
+Status MakeOwnerOnly(const std::string& path);
 // Gives path the owner and group of reference (for a file written by root
 // into a directory a service user owns). Does nothing when they match.
 Status OwnLike(const std::string& path, const std::string& reference);

@@ -74,6 +74,19 @@ std::string Stmt::ColumnText(int i) const {
 int64_t Stmt::ColumnInt64(int i) const { return sqlite3_column_int64(s_, i); }
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+  // SQLite would create the file 0644 (less the umask) and gives the -wal
+  // and -shm it creates the database file's mode: make the file owner-only
+  // before SQLite opens it (an empty file is an empty database), and narrow
+  // the files an older regd left wider.
+  if (!PathExists(path)) {
+    Status made = WriteNewFile(path, "");
+    if (!made.ok()) return made;
+  }
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    if (!PathExists(file)) continue;
+    Status narrowed = MakeOwnerOnly(file);
+    if (!narrowed.ok()) return narrowed;
+  }
   sqlite3* raw = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &raw,

@@ -53,7 +53,9 @@ class Stmt {
 class SqliteDb {
  public:
   // Opens (creating) the database file at path, WAL, synchronous=FULL,
-  // foreign keys on, busy timeout 5 s.
+  // foreign keys on, busy timeout 5 s. The file and its -wal and -shm are
+  // mode 0600, also when they were left wider by an older regd (kUnavailable
+  // if they cannot be narrowed).
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
   // Opens an existing database file read-only (no pragmas are set), for
   // tools beside a live server. kNotFound if there is no such file.

@@ -11,11 +11,6 @@
 namespace regd::web {
 namespace {
 
-constexpr const char* kContentSecurityPolicy =
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'";
-
 const char* ReasonFor(int status) {
   switch (status) {
     case 400:
@@ -196,13 +191,15 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         res.set_header("Retry-After", "5");
         ReplyError(res, 503, msg::kUnavailable.en);
       });
-  router.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  router.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     res.headers.erase("Accept-Ranges");       // httplib offers "bytes" on HEAD
     res.set_header("Accept-Ranges", "none");  // see IgnoreRanges
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "same-origin");
     if (res.get_header_value("Content-Type").rfind("text/html", 0) == 0) {
-      res.set_header("Content-Security-Policy", kContentSecurityPolicy);
+      if (!options_.content_security_policy.empty()) {
+        res.set_header("Content-Security-Policy", options_.content_security_policy);
+      }
       res.set_header("X-Frame-Options", "DENY");
     }
   });

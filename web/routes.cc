@@ -71,8 +71,8 @@ Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics
       options_(std::move(options)) {
   routes_ = {
       {"GET", "/", "", false, &Routes::Index},
-      {"GET", "/image_codes/", "/", true, &Routes::ImageCode},
-      {"GET", "/sms_codes/", "/", true, &Routes::SmsCode},
+      {"GET", "/image_codes/", "/", true, &Routes::ImageCode, Effect::kWrites},
+      {"GET", "/sms_codes/", "/", true, &Routes::SmsCode, Effect::kWrites},
       {"GET", "/usernames/", "/count/", true, &Routes::UsernameCount},
       {"GET", "/mobiles/", "/count/", true, &Routes::MobileCount},
       {"POST", "/register/", "", false, &Routes::Register},
@@ -201,20 +201,22 @@ void Routes::Dispatch(const Request& req, Response& res) const {
     } else if (path != r.prefix) {
       continue;
     }
-    if (r.method != method) {
+    const bool head_writes = req.method == "HEAD" && r.effect == Effect::kWrites;
+    if (r.method != method || head_writes) {
       allowed += (allowed.empty() ? "" : ", ") + r.method;
+      if (r.method == "GET" && r.effect == Effect::kReads) allowed += ", HEAD";
       continue;
     }
     (this->*r.handler)(req, res, param);
     return;
   }
-  if (method == "GET" && ServeFile(req, res)) return;
+  // A path a route matched is never looked up among the page's files.
   if (!allowed.empty()) {
-    if (allowed.find("GET") != std::string::npos) allowed += ", HEAD";
     res.set_header("Allow", allowed);
     ReplyError(res, 405, msg::kMethodNotAllowed.en);
     return;
   }
+  if (method == "GET" && ServeFile(req, res)) return;
   if (files_->Find(path)) {
     res.set_header("Allow", "GET, HEAD");
     ReplyError(res, 405, msg::kMethodNotAllowed.en);
@@ -345,7 +347,7 @@ void Routes::Logout(const Request& req, Response& res, std::string_view) const {
   if (!s.ok()) return ReplyError(res, s);
   std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
-  res.set_header("Set-Cookie", "username=; Path=/; Max-Age=0" + secure);
+  res.set_header("Set-Cookie", "username=; SameSite=Lax; Path=/; Max-Age=0" + secure);
   ReplyOk(res);
 }
 
@@ -385,7 +387,9 @@ void Routes::SetSessionCookies(const Request& req, Response& res, const Session&
   std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie",
                  "sessionid=" + session.id + "; HttpOnly; SameSite=Lax; Path=/" + max_age + secure);
-  res.set_header("Set-Cookie", "username=" + session.username + "; Path=/" + max_age + secure);
+  // Not HttpOnly: the seed's page reads it to greet the user.
+  res.set_header("Set-Cookie",
+                 "username=" + session.username + "; SameSite=Lax; Path=/" + max_age + secure);
 }
 
 }  // namespace regd::web

@@ -1,7 +1,12 @@
 // Routes: the URL table of the public contract and one handler per route.
 // Each handler parses the request (path parameter, query, JSON body, cookie),
 // calls SignupService, and answers through json_reply.h. Unknown paths are a
-// JSON 404 and a known path with another method a JSON 405 with Allow.
+// JSON 404 and a known path with another method a JSON 405 with Allow; a
+// path a route matches is never looked up among the page's files.
+//
+// HEAD is a GET without the body, except on the two GETs that write (a new
+// captcha, a queued SMS): HEAD must have no side effect (RFC 9110 9.2.1), so
+// there it is a JSON 405 with Allow: GET and the handler never runs.
 //
 //   GET    /                              302 -> /register.html
 //   GET    /<page file>                   the page's files (StaticFiles)
@@ -73,12 +78,15 @@ class Routes {
  private:
   using Handler = void (Routes::*)(const httplib::Request&, httplib::Response&,
                                    std::string_view param) const;
+  // Whether a route changes state; HEAD runs only routes that do not.
+  enum class Effect { kReads, kWrites };
   struct Route {
     std::string method;
     std::string prefix;  // the path before the parameter (or the whole path)
     std::string suffix;  // after the parameter; only with has_param
     bool has_param;
     Handler handler;
+    Effect effect = Effect::kReads;
   };
 
   void Index(const httplib::Request&, httplib::Response&, std::string_view) const;

@@ -149,7 +149,8 @@ void CheckRememberedCookies(const httplib::Response& res, const std::string& use
                                                     "Max-Age=" + std::to_string(kTwoWeeks)});
   SetCookie user = CookieOf(res, "username");
   CHECK(user.value == username);
-  CHECK(user.attributes == std::set<std::string>{"Path=/", "Max-Age=" + std::to_string(kTwoWeeks)});
+  CHECK(user.attributes ==
+        std::set<std::string>{"SameSite=Lax", "Path=/", "Max-Age=" + std::to_string(kTwoWeeks)});
 }
 
 httplib::Headers SessionHeaders(const std::string& session_id) {
@@ -806,8 +807,44 @@ TEST_CASE("login not remembered sets cookies without Max-Age or Expires", "[api]
   SetCookie user = CookieOf(*res, "username");
   CHECK(user.value == "alice");
   CHECK_FALSE(HasLifetime(user));
-  CHECK(user.attributes == std::set<std::string>{"Path=/"});
+  CHECK(user.attributes == std::set<std::string>{"SameSite=Lax", "Path=/"});
   CheckOk(server.Client().Get("/info/", SessionHeaders(session.value)));
+}
+
+namespace {
+
+// The Set-Cookie lines of a raw answer head for cookie name, as sent.
+std::vector<std::string> RawSetCookies(const std::string& head, const std::string& name) {
+  std::vector<std::string> out;
+  std::regex line("(^|\r\n)Set-Cookie: (" + name + "=[^\r]*)", std::regex::icase);
+  for (std::sregex_iterator it(head.begin(), head.end(), line), end; it != end; ++it) {
+    out.push_back((*it)[2]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the username cookie is sent SameSite=Lax and readable by script (had no SameSite)",
+          "[api]") {
+  TestServer server;
+  SignUp(server, "alice", "13800000037");
+  json form = {{"username", "alice"}, {"password", kPassword}, {"remembered", true}};
+  RawResponse login = RawRequest(server.port(), RawPost("/login/", form.dump()));
+  REQUIRE(login.status == 200);
+  std::vector<std::string> set = RawSetCookies(login.head, "username");
+  REQUIRE(set.size() == 1);
+  CHECK(set[0] == "username=alice; SameSite=Lax; Path=/; Max-Age=" + std::to_string(kTwoWeeks));
+
+  std::string sid = RawSetCookies(login.head, "sessionid").at(0);
+  sid = sid.substr(0, sid.find(';'));
+  RawResponse out =
+      RawRequest(server.port(), "DELETE /logout/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: " + sid +
+                                    "\r\nConnection: close\r\n\r\n");
+  REQUIRE(out.status == 200);
+  set = RawSetCookies(out.head, "username");
+  REQUIRE(set.size() == 1);
+  CHECK(set[0] == "username=; SameSite=Lax; Path=/; Max-Age=0");
 }
 
 TEST_CASE("login with a wrong password or an unknown user is a 400 with the same message",
@@ -937,6 +974,61 @@ TEST_CASE("a wrong method on a known path is a JSON 405", "[api]") {
   CheckJsonError(cli.Delete("/usernames/alice/count/"), 405);
   CheckJsonError(cli.Post("/healthz", "", "text/plain"), 405);
   CheckJsonError(cli.Options("/register/"), 405);
+}
+
+TEST_CASE("HEAD on /sms_codes/ sends no code and spends no captcha (it sent a code)", "[api]") {
+  TestServer server;
+  std::string uuid = Uuid();
+  GetCaptcha(server, uuid);
+  std::string path = "/sms_codes/13800000038/?image_code=" + std::string(TestServer::kCaptcha) +
+                     "&image_code_id=" + uuid;
+  auto head = server.Client().Head(path.c_str());
+  REQUIRE(head);
+  CHECK(head->status == 405);
+  CHECK(head->get_header_value("Allow") == "GET");
+  CHECK(head->get_header_value("Content-Type").rfind("application/json", 0) == 0);
+  CHECK(head->body.empty());
+  // The captcha is still unused and nothing was queued: the GET sends the
+  // one and only code.
+  CheckOk(server.Client().Get(path.c_str()));
+  REQUIRE(server.sms().WaitForAccepted(1, std::chrono::seconds(5)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(server.sms().Accepted().size() == 1);
+}
+
+TEST_CASE("HEAD on /image_codes/ creates no captcha (it made one)", "[api]") {
+  TestServer server;
+  std::string uuid = Uuid();
+  auto head = server.Client().Head(("/image_codes/" + uuid + "/").c_str());
+  REQUIRE(head);
+  CHECK(head->status == 405);
+  CHECK(head->get_header_value("Allow") == "GET");
+  CHECK(head->get_header_value("Content-Type").rfind("application/json", 0) == 0);
+  // No answer was stored under the uuid, so it cannot be used for a code.
+  auto sms = server.Client().Get(("/sms_codes/13800000039/?image_code=" +
+                                  std::string(TestServer::kCaptcha) + "&image_code_id=" + uuid)
+                                     .c_str());
+  CheckJsonError(sms, 400);
+  CHECK(server.sms().RequestCount() == 0);
+}
+
+TEST_CASE("HEAD is a GET without the body on routes that only read", "[api]") {
+  TestServer server;
+  auto cli = server.Client();
+  for (const char* path :
+       {"/usernames/alice/count/", "/rules.json", "/healthz", "/register.html"}) {
+    INFO(path);
+    auto head = cli.Head(path);
+    REQUIRE(head);
+    CHECK(head->status == 200);
+    CHECK(head->body.empty());
+  }
+  auto post = cli.Post("/sms_codes/13800000039/", "", "text/plain");
+  CheckJsonError(post, 405);
+  CHECK(post->get_header_value("Allow") == "GET");
+  auto del = cli.Delete("/rules.json");
+  CheckJsonError(del, 405);
+  CHECK(del->get_header_value("Allow") == "GET, HEAD");
 }
 
 TEST_CASE("a TRACE request is a JSON 405 like any other wrong method", "[api]") {

@@ -1,6 +1,7 @@
 #include "storage/user_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -276,4 +277,60 @@ TEST_CASE("of two connections creating the same username exactly one succeeds", 
   auto n = f.store->CountUsers();
   REQUIRE(n.ok());
   CHECK(*n == 10);
+}
+
+namespace {
+
+// The permission bits of path, or -1 if it is missing.
+int ModeOf(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+}
+
+// Sets the umask for one scope (SQLite's own default makes files 0644 under
+// the usual 022).
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : old_(::umask(mask)) {}
+  ~ScopedUmask() { ::umask(old_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+}  // namespace
+
+TEST_CASE("users.sqlite3 and its -wal and -shm are created owner-only (were 0644)",
+          "[user_store]") {
+  ScopedUmask umask022(022);
+  Fixture f;
+  f.Create("alice", "13800138000");  // the open store keeps its -wal and -shm
+  CHECK(ModeOf(f.path) == 0600);
+  CHECK(ModeOf(f.path + "-wal") == 0600);
+  CHECK(ModeOf(f.path + "-shm") == 0600);
+}
+
+TEST_CASE("a users database left 0644 by an older regd is made owner-only when opened",
+          "[user_store]") {
+  ScopedUmask umask022(022);
+  TempDir dir;
+  std::string path = dir.Join("users.sqlite3");
+  // An older regd's files: made by SQLite itself, the -wal and -shm kept by
+  // an open connection.
+  sqlite3* old = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &old) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(old, "PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES(1)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(ModeOf(path) == 0644);
+  REQUIRE(ModeOf(path + "-wal") == 0644);
+  REQUIRE(ModeOf(path + "-shm") == 0644);
+  {
+    auto store = OpenStore(path);
+    CHECK(ModeOf(path) == 0600);
+    CHECK(ModeOf(path + "-wal") == 0600);
+    CHECK(ModeOf(path + "-shm") == 0600);
+  }
+  sqlite3_close(old);
 }

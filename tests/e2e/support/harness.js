@@ -87,16 +87,19 @@ async function startPhone() {
   };
 }
 
-// Starts regd on port 0 and resolves to {url, stop()} once it prints its
-// "listening on" line.
-async function startRegd(phoneUrl) {
+// Starts regd on port 0 and resolves to {url, log(), stop()} once it prints
+// its "listening on" line. options.webRoot: serve the page from this dir
+// (--web-root; default REGD_WEB_ROOT); options.args: more flags.
+async function startRegd(phoneUrl, options = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'regd-e2e-'));
   const args = [
     '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir,
     '--sms-provider', 'webhook', '--sms-webhook-url', phoneUrl,
     '--dev-fixed-captcha', CAPTCHA, '--pwhash', 'min', '--sms-rate', 'off',
   ];
-  if (process.env.REGD_WEB_ROOT) args.push('--web-root', process.env.REGD_WEB_ROOT);
+  const webRoot = options.webRoot || process.env.REGD_WEB_ROOT;
+  if (webRoot) args.push('--web-root', webRoot);
+  args.push(...(options.args || []));
   const child = spawn(REGD_BINARY, args, {stdio: ['ignore', 'pipe', 'pipe']});
   let log = '';
   child.stderr.setEncoding('utf8');
@@ -138,12 +141,13 @@ async function startRegd(phoneUrl) {
   };
 }
 
-// One regd + phone + browser for a test file. Call in before(); stop() in after().
-async function startStack() {
+// One regd + phone + browser for a test file. Call in before(); stop() in
+// after(). options: as startRegd's ({webRoot, args}).
+async function startStack(options = {}) {
   const phone = await startPhone();
   let regd;
   try {
-    regd = await startRegd(phone.url);
+    regd = await startRegd(phone.url, options);
   } catch (e) {
     await phone.close();
     throw e;
