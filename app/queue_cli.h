@@ -3,14 +3,16 @@
 // recovers leases, so it does not disturb the live consumers).
 //
 //   regd queue stats                      jobs per state, oldest ready age
-//   regd queue list [--state S] [--limit N]  S: ready|leased|delayed|dead
+//   regd queue list [--state S] [--limit N]  S: ready|leased|delayed|dead;
+//                                         an SMS job's mobile (masked,
+//                                         150****3112) and purpose
 //   regd queue retry ID                   make a waiting or dead job due now
-//                                         (a running server takes it at its
-//                                         next wake-up, within 60 s)
-//   regd queue retry-dead                 revive every dead job
+//                                         (a running server's idle consumers
+//                                         look again every second)
+//   regd queue retry-dead                 revive every dead job (the same)
 //   regd queue purge-dead                 delete every dead job
 // Common flags: --data-dir DIR (default ./data, or REGD_DATA_DIR), --json.
-// Payloads are never printed: an SMS job's payload holds a live code.
+// Payloads are never printed: an SMS job's payload holds a live code (sealed).
 //
 // Thread-safety: runs on main's thread and returns an exit code.
 #pragma once

@@ -92,11 +92,12 @@ void ConsumerPool::Run() {
       Finish(j, result, us);
       continue;
     }
-    // Nothing due: sleep until the next due time or a wake-up.
+    // Nothing due: sleep until the next due time or a wake-up, and at most
+    // kIdleRecheckMs (another process may have made a job due).
     auto next = queue_->NextDueMs();
-    int64_t wait_ms = 60000;
+    int64_t wait_ms = kIdleRecheckMs;
     if (next.ok() && next->has_value()) {
-      wait_ms = std::clamp<int64_t>(**next - clock_->NowMs(), 0, 60000);
+      wait_ms = std::clamp<int64_t>(**next - clock_->NowMs(), 0, kIdleRecheckMs);
     }
     if (stopping_) break;
     queue_->WaitForWork(seen,

@@ -6,8 +6,12 @@
 //   2. Lease the first due job; if there is one, run its handler, then
 //      Ack (done), Retry with backoff (transient failure) or Bury (permanent
 //      failure, unknown type, or max_attempts reached) and go to 1;
-//   3. otherwise sleep until the next job is due (NextDueMs) or until a
-//      producer calls NotifyEnqueued, whichever is first. No polling.
+//   3. otherwise sleep until the next job is due (NextDueMs), until a
+//      producer calls NotifyEnqueued, or kIdleRecheckMs, whichever is first.
+//      A producer in this process wakes a consumer at once; one in another
+//      process (`regd queue retry` beside a running server writes the same
+//      LMDB) cannot, so an idle consumer looks again every kIdleRecheckMs:
+//      one short read transaction a second.
 // Backoff: base * 2^(attempts-1), capped at max, with ±20% jitter; a
 // handler may name its own delay (a provider's Retry-After).
 //
@@ -71,6 +75,9 @@ struct ConsumerStats {
 
 class ConsumerPool {
  public:
+  // The longest an idle consumer sleeps before it looks at the queue again.
+  static constexpr int64_t kIdleRecheckMs = 1000;
+
   struct Options {
     int workers = 2;
     int64_t lease_ms = 60000;

@@ -448,8 +448,9 @@ Result<size_t> JobQueue::Entries(MDB_dbi dbi) {
   Status s = env_->View([&](Txn& txn) {
     MDB_stat st;
     int rc = mdb_stat(txn.get(), dbi, &st);
+    if (rc != MDB_SUCCESS) return storage::LmdbStatus(rc, "stat");
     n = st.ms_entries;
-    return storage::LmdbStatus(rc, "stat");
+    return Status::Ok();
   });
   if (!s.ok()) return s;
   return n;
@@ -481,8 +482,9 @@ Result<QueueStats> JobQueue::Stats() {
     }
     MDB_stat ds;
     int rc = mdb_stat(txn.get(), dead_, &ds);
+    if (rc != MDB_SUCCESS) return storage::LmdbStatus(rc, "stat");
     st.dead = ds.ms_entries;
-    return storage::LmdbStatus(rc, "stat");
+    return Status::Ok();
   });
   if (!s.ok()) return s;
   st.oldest_ready_age_ms = st.ready ? now - oldest_ready : 0;
@@ -562,8 +564,9 @@ Status JobQueue::RetryNow(uint64_t id) {
 }
 
 Result<size_t> JobQueue::RetryAllDead() {
-  size_t n = 0;
+  size_t n = 0;  // assigned, never accumulated: the function may run again after a resize
   Status s = env_->Update([&](Txn& txn) -> Status {
+    n = 0;
     std::vector<Job> dead;
     {
       auto cur = Cursor::Open(txn, dead_);
@@ -577,8 +580,8 @@ Result<size_t> JobQueue::RetryAllDead() {
     for (Job& job : dead) {
       Status r = Revive(txn, std::move(job));
       if (!r.ok()) return r;
-      ++n;
     }
+    n = dead.size();
     return Status::Ok();
   });
   if (!s.ok()) return s;

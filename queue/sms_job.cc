@@ -6,19 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "queue/http_provider_util.h"
+
 namespace regd::queue {
 
 namespace {
 
 constexpr int kB64 = sodium_base64_VARIANT_ORIGINAL;
-
-std::string Base64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kB64), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), kB64);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
-}
 
 bool Unbase64(const std::string& text, std::string* out) {
   out->assign(text.size(), '\0');
@@ -34,7 +28,8 @@ bool Unbase64(const std::string& text, std::string* out) {
 }  // namespace
 
 std::string EncodeSmsJob(const SmsJob& job, const storage::ServerSecret* secret) {
-  nlohmann::json j = {{"mobile", job.mobile}, {"expires_at_ms", job.expires_at_ms}};
+  nlohmann::json j = {
+      {"mobile", job.mobile}, {"purpose", job.purpose}, {"expires_at_ms", job.expires_at_ms}};
   if (secret != nullptr) {
     j["sealed_code"] = Base64(secret->Seal(job.code));
   } else {
@@ -43,14 +38,29 @@ std::string EncodeSmsJob(const SmsJob& job, const storage::ServerSecret* secret)
   return j.dump();
 }
 
+namespace {
+
+// The fields every payload has: mobile, expires_at_ms and purpose (optional:
+// "register" when absent). The code is left to DecodeSmsJob.
+Result<SmsJob> DecodeSmsFields(const nlohmann::json& j) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("mobile") || !j["mobile"].is_string() ||
+      !j.contains("expires_at_ms") || !j["expires_at_ms"].is_number_integer() ||
+      (j.contains("purpose") && !j["purpose"].is_string())) {
+    return Status::Invalid("malformed sms job payload");
+  }
+  SmsJob job{j["mobile"].get<std::string>(), "", j["expires_at_ms"].get<int64_t>()};
+  if (j.contains("purpose")) job.purpose = j["purpose"].get<std::string>();
+  return job;
+}
+
+}  // namespace
+
 Result<SmsJob> DecodeSmsJob(std::string_view payload, const storage::ServerSecret* secret) {
   const Status kMalformed = Status::Invalid("malformed sms job payload");
   auto j = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("mobile") || !j["mobile"].is_string() ||
-      !j.contains("expires_at_ms") || !j["expires_at_ms"].is_number_integer()) {
-    return kMalformed;
-  }
-  SmsJob job{j["mobile"].get<std::string>(), "", j["expires_at_ms"].get<int64_t>()};
+  auto fields = DecodeSmsFields(j);
+  if (!fields.ok()) return fields.status();
+  SmsJob job = std::move(fields).value();
   if (j.contains("code") && j["code"].is_string()) {
     job.code = j["code"].get<std::string>();
   } else if (j.contains("sealed_code") && j["sealed_code"].is_string()) {
@@ -64,6 +74,12 @@ Result<SmsJob> DecodeSmsJob(std::string_view payload, const storage::ServerSecre
     return kMalformed;
   }
   return job;
+}
+
+Result<SmsJobSummary> SummarizeSmsJob(std::string_view payload) {
+  auto fields = DecodeSmsFields(nlohmann::json::parse(payload, nullptr, false));
+  if (!fields.ok()) return fields.status();
+  return SmsJobSummary{MaskMobile(fields->mobile), fields->purpose};
 }
 
 std::string SmsDedupKey(std::string_view mobile) { return "sms:" + std::string(mobile); }

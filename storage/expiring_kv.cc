@@ -54,22 +54,29 @@ Status ExpiringKv::Delete(Txn& txn, std::string_view key) {
 }
 
 Result<size_t> ExpiringKv::SweepExpired(int64_t now_ms, size_t limit) {
+  // The function may run again after a map resize (group_commit.h): it counts
+  // in a local and only assigns `deleted`, so a rerun neither adds to the
+  // count nor stops early.
   size_t deleted = 0;
   Status s = env_->Update([&](Txn& txn) -> Status {
+    deleted = 0;
+    size_t n = 0;
     auto cur = Cursor::Open(txn, exp_);
     if (!cur.ok()) return cur.status();
     auto more = cur->First();
-    while (more.ok() && *more && deleted < limit) {
+    while (more.ok() && *more && n < limit) {
       std::string_view ik = cur->key();
       if (ik.size() < 8 || static_cast<int64_t>(GetBigEndian64(ik)) > now_ms) break;
       Status d = txn.Del(kv_, ik.substr(8));
       if (!d.ok()) return d;
       d = cur->DeleteCurrent();
       if (!d.ok()) return d;
-      ++deleted;
+      ++n;
       more = cur->First();  // the index is ordered: the next candidate is first again
     }
-    return more.status();
+    if (!more.ok()) return more.status();
+    deleted = n;
+    return Status::Ok();
   });
   if (!s.ok()) return s;
   return deleted;
@@ -80,8 +87,9 @@ Result<size_t> ExpiringKv::Count() {
   Status s = env_->View([&](Txn& txn) {
     MDB_stat st;
     int rc = mdb_stat(txn.get(), kv_, &st);
+    if (rc != MDB_SUCCESS) return LmdbStatus(rc, "stat");
     n = st.ms_entries;
-    return LmdbStatus(rc, "stat");
+    return Status::Ok();
   });
   if (!s.ok()) return s;
   return n;

@@ -116,3 +116,77 @@ TEST_CASE("regd queue refuses bad usage and a dir without data", "[queue_cli]") 
   CHECK(RunRegd({"queue", "list", "--state", "sideways"}).exit_code == 2);
   CHECK(RunRegd({"queue", "stats", "--data-dir", dir.Join("nothing")}).exit_code == 1);
 }
+
+TEST_CASE("regd queue list shows whom a dead SMS was for, masked, and its purpose, never the code",
+          "[queue_cli]") {
+  TempDir dir;
+  FakeSmsServer sms;
+  sms.SetDefaultStatus(400);  // the provider rejects the SMS: the job dies at once
+  std::string data = dir.Join("data");
+  RegdProcess regd(
+      {"--port", "0", "--data-dir", data, "--sms-provider", "webhook", "--sms-webhook-url",
+       sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false", "--abuse-limits", "off"},
+      dir.Join("regd.log"));
+  REQUIRE(regd.started());
+  REQUIRE(RequestCode(regd, "15012343112") == 200);
+  for (int i = 0; i < 100 && Stats(data)["dead"] != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(sms.Received().size() == 1);
+  const std::string code = sms.Received()[0].code;  // what the customer would have got
+  REQUIRE(code.size() == 6);
+
+  auto list = RunRegd({"queue", "list", "--state", "dead", "--json", "--data-dir", data});
+  REQUIRE(list.exit_code == 0);
+  json jobs = json::parse(list.out, nullptr, false);
+  REQUIRE(jobs.is_array());
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["mobile"] == "150****3112");
+  CHECK(jobs[0]["purpose"] == "register");
+  CHECK(list.out.find(code) == std::string::npos);
+  CHECK(list.out.find("15012343112") == std::string::npos);
+
+  auto table = RunRegd({"queue", "list", "--data-dir", data});
+  REQUIRE(table.exit_code == 0);
+  CHECK(table.out.find("MOBILE") != std::string::npos);
+  CHECK(table.out.find("PURPOSE") != std::string::npos);
+  CHECK(table.out.find("150****3112") != std::string::npos);
+  CHECK(table.out.find("register") != std::string::npos);
+  CHECK(table.out.find(code) == std::string::npos);
+}
+
+TEST_CASE("a job revived by regd queue beside a running server is sent within 2 s", "[queue_cli]") {
+  TempDir dir;
+  FakeSmsServer sms;
+  sms.SetDefaultStatus(400);
+  std::string data = dir.Join("data");
+  RegdProcess regd(
+      {"--port", "0", "--data-dir", data, "--sms-provider", "webhook", "--sms-webhook-url",
+       sms.url(), "--dev-fixed-captcha", "ABCD", "--access-log", "false", "--abuse-limits", "off"},
+      dir.Join("regd.log"));
+  REQUIRE(regd.started());
+  REQUIRE(RequestCode(regd, "13700000011") == 200);
+  REQUIRE(RequestCode(regd, "13700000012") == 200);
+  for (int i = 0; i < 100 && Stats(data)["dead"] != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(Stats(data)["dead"] == 2);
+  // The consumers have gone idle with nothing due. The operator fixes the
+  // provider and revives one job by id, then the other with retry-dead.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  sms.SetDefaultStatus(200);
+  auto list = RunRegd({"queue", "list", "--state", "dead", "--json", "--data-dir", data});
+  json jobs = json::parse(list.out, nullptr, false);
+  REQUIRE(jobs.size() == 2);
+  auto revived = std::chrono::steady_clock::now();
+  REQUIRE(
+      RunRegd({"queue", "retry", std::to_string(jobs[0]["id"].get<uint64_t>()), "--data-dir", data})
+          .exit_code == 0);
+  CHECK(sms.WaitForAccepted(1, std::chrono::milliseconds(2000)));
+  CHECK(std::chrono::steady_clock::now() - revived < std::chrono::milliseconds(2000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // idle again
+  revived = std::chrono::steady_clock::now();
+  REQUIRE(RunRegd({"queue", "retry-dead", "--data-dir", data}).exit_code == 0);
+  CHECK(sms.WaitForAccepted(2, std::chrono::milliseconds(2000)));
+  CHECK(std::chrono::steady_clock::now() - revived < std::chrono::milliseconds(2000));
+}

@@ -4,6 +4,7 @@
 
 #include "queue/job_queue.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/rerun_batch.h"
 #include "tests/support/temp_dir.h"
 
 using regd::Status;
@@ -195,6 +196,45 @@ TEST_CASE("retry-dead revives every dead job and purge-dead deletes them", "[job
   CHECK(*purged == 3);
   CHECK(f.Stats().dead == 0);
   CHECK(*f.q->Depth() == 0);
+}
+
+TEST_CASE("retry-dead that runs again after a map resize reports the true count",
+          "[job_queue_ops]") {
+  TempDir dir;
+  FakeClock clock;
+  LmdbEnv::Options o;
+  o.path = dir.Join("lmdb");
+  o.map_size = 64 * 1024;  // small: the filler makes the batch grow it, twice or more
+  o.max_map_size = 16 * 1024 * 1024;
+  auto env = LmdbEnv::Open(o);
+  REQUIRE(env.ok());
+  auto q = JobQueue::Open(env->get(), &clock);
+  REQUIRE(q.ok());
+  auto dead_dbi = (*env)->OpenDb("jobs_dead");
+  auto filler = (*env)->OpenDb("filler");
+  REQUIRE(dead_dbi.ok());
+  REQUIRE(filler.ok());
+  for (int i = 0; i < 3; ++i) REQUIRE((*q)->EnqueueNow("t", "p" + std::to_string(i)).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto j = (*q)->Lease(30'000);
+    REQUIRE(j.ok());
+    REQUIRE(j->has_value());
+    REQUIRE((*q)->Bury(**j, "x").ok());
+  }
+  regd::Result<size_t> revived = Status::Internal("not run");
+  int runs = regd::testing::RunInRerunBatch(
+      env->get(), *filler, 256 * 1024, [&] { revived = (*q)->RetryAllDead(); },
+      [&](Txn& t) {
+        auto first = t.Get(*dead_dbi, Key64(1));
+        return first.ok() && !first->has_value();
+      });
+  REQUIRE(runs >= 2);  // the revive's function ran again
+  REQUIRE(revived.ok());
+  CHECK(*revived == 3);
+  auto stats = (*q)->Stats();
+  REQUIRE(stats.ok());
+  CHECK(stats->ready == 3);
+  CHECK(stats->dead == 0);
 }
 
 TEST_CASE("a lease is not written: another process sees a leased job as ready", "[job_queue_ops]") {

@@ -77,7 +77,35 @@ TEST_CASE("an sms job payload is the documented JSON", "[sms_job]") {
   std::string payload = EncodeSmsJob({"13800138000", "123456", 42});
   auto j = nlohmann::json::parse(payload, nullptr, false);
   REQUIRE(j.is_object());
-  CHECK(j == nlohmann::json{{"mobile", "13800138000"}, {"code", "123456"}, {"expires_at_ms", 42}});
+  CHECK(j == nlohmann::json{{"mobile", "13800138000"},
+                            {"purpose", "register"},
+                            {"code", "123456"},
+                            {"expires_at_ms", 42}});
+}
+
+TEST_CASE("an sms job payload written before purpose existed reads as register", "[sms_job]") {
+  auto old = DecodeSmsJob(R"({"mobile":"13800138000","code":"123456","expires_at_ms":42})");
+  REQUIRE(old.ok());
+  CHECK(old->purpose == "register");
+  auto summary = regd::queue::SummarizeSmsJob(
+      R"({"mobile":"13800138000","sealed_code":"AAAA","expires_at_ms":42})");
+  REQUIRE(summary.ok());
+  CHECK(summary->purpose == "register");
+}
+
+TEST_CASE("an sms job summary masks the mobile and holds its purpose, not the code", "[sms_job]") {
+  regd::storage::ServerSecret secret = regd::storage::ServerSecret::FromBytes(std::string(32, 's'));
+  SmsJob in{"15012343112", "987654", 42, "register"};
+  for (const std::string& payload : {EncodeSmsJob(in), EncodeSmsJob(in, &secret)}) {
+    auto summary = regd::queue::SummarizeSmsJob(payload);
+    REQUIRE(summary.ok());
+    CHECK(summary->masked_mobile == "150****3112");
+    CHECK(summary->purpose == "register");
+  }
+  CHECK_FALSE(regd::queue::SummarizeSmsJob("{").ok());
+  CHECK_FALSE(regd::queue::SummarizeSmsJob(
+                  R"({"mobile":"13800138000","purpose":7,"code":"1","expires_at_ms":1})")
+                  .ok());
 }
 
 TEST_CASE("malformed sms job payloads are rejected", "[sms_job]") {
@@ -96,6 +124,7 @@ TEST_CASE("malformed sms job payloads are rejected", "[sms_job]") {
            R"({"mobile":"13800138000","code":"123456","expires_at_ms":"1"})",
            R"({"mobile":"13800138000","code":"123456","expires_at_ms":1.5})",
            R"({"mobile":"13800138000","code":"123456","expires_at_ms":null})",
+           R"({"mobile":"13800138000","purpose":null,"code":"123456","expires_at_ms":1})",
        }) {
     INFO("payload " << payload);
     auto r = DecodeSmsJob(payload);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/fake_clock.h"
+#include "tests/support/rerun_batch.h"
 #include "tests/support/temp_dir.h"
 
 using regd::Status;
@@ -88,6 +89,46 @@ TEST_CASE("sweep deletes expired entries and keeps live ones", "[expiring_kv]") 
   REQUIRE(count.ok());
   CHECK(*count == 1);
   CHECK(f.Get("live").has_value());
+}
+
+TEST_CASE("a sweep that runs again after a map resize deletes and reports each entry once",
+          "[expiring_kv]") {
+  TempDir dir;
+  LmdbEnv::Options o;
+  o.path = dir.Join("lmdb");
+  o.map_size = 64 * 1024;  // small: the filler makes the batch grow it, twice or more
+  o.max_map_size = 16 * 1024 * 1024;
+  auto env = LmdbEnv::Open(o);
+  REQUIRE(env.ok());
+  auto kv = ExpiringKv::Open(env->get());
+  REQUIRE(kv.ok());
+  auto filler = (*env)->OpenDb("filler");
+  REQUIRE(filler.ok());
+  FakeClock clock;
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE((*env)
+                ->Update([&](Txn& t) {
+                  return (*kv)->Put(t, "old:" + std::to_string(i), "v", clock.NowMs() + 1'000);
+                })
+                .ok());
+  }
+  REQUIRE((*env)
+              ->Update([&](Txn& t) { return (*kv)->Put(t, "live", "v", clock.NowMs() + 60'000); })
+              .ok());
+  clock.Advance(2'000);
+  regd::Result<size_t> swept = Status::Internal("not run");
+  int runs = regd::testing::RunInRerunBatch(
+      env->get(), *filler, 256 * 1024, [&] { swept = (*kv)->SweepExpired(clock.NowMs(), 15); },
+      [&](Txn& t) {
+        auto gone = (*kv)->Get(t, "old:0", 0);  // at time 0 nothing has expired
+        return gone.ok() && !gone->has_value();
+      });
+  REQUIRE(runs >= 2);  // the sweep's function ran again
+  REQUIRE(swept.ok());
+  CHECK(*swept == 10);
+  auto count = (*kv)->Count();
+  REQUIRE(count.ok());
+  CHECK(*count == 1);
 }
 
 TEST_CASE("delete removes a key and deleting a missing key is fine", "[expiring_kv]") {

@@ -25,18 +25,21 @@ FakeSmsServer::FakeSmsServer() {
       delay = delay_;
       retry_after = retry_after_;
     }
+    ReceivedSms sms;
+    sms.raw_body = req.body;
+    sms.content_type = req.get_header_value("Content-Type");
+    if (body.is_object()) {
+      sms.mobile = body.value("mobile", "");
+      sms.code = body.value("code", "");
+      sms.ttl_minutes = body.value("ttl_minutes", 0);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      received_.push_back(sms);
+    }
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
     res.status = status;
     if (status >= 200 && status < 300) {
-      auto j = nlohmann::json::parse(req.body, nullptr, false);
-      ReceivedSms sms;
-      sms.raw_body = req.body;
-      sms.content_type = req.get_header_value("Content-Type");
-      if (j.is_object()) {
-        sms.mobile = j.value("mobile", "");
-        sms.code = j.value("code", "");
-        sms.ttl_minutes = j.value("ttl_minutes", 0);
-      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         accepted_.push_back(sms);
@@ -91,6 +94,11 @@ void FakeSmsServer::SetRetryAfter(std::string value) {
 std::vector<ReceivedSms> FakeSmsServer::Accepted() {
   std::lock_guard<std::mutex> lock(mu_);
   return accepted_;
+}
+
+std::vector<ReceivedSms> FakeSmsServer::Received() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return received_;
 }
 
 size_t FakeSmsServer::RequestCount() {

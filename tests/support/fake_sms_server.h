@@ -49,6 +49,8 @@ class FakeSmsServer {
 
   // Messages accepted with a 2xx, in arrival order.
   std::vector<ReceivedSms> Accepted();
+  // Every message received, accepted or not, in arrival order.
+  std::vector<ReceivedSms> Received();
   // Every request received, accepted or not.
   size_t RequestCount();
   // Waits until at least n messages were accepted; false on timeout.
@@ -70,6 +72,7 @@ class FakeSmsServer {
   std::string reject_prefix_;           // guarded by mu_; "" rejects none
   int reject_status_ = 0;               // guarded by mu_
   std::vector<ReceivedSms> accepted_;   // guarded by mu_
+  std::vector<ReceivedSms> received_;   // guarded by mu_
   size_t requests_ = 0;                 // guarded by mu_
 };
 
