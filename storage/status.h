@@ -21,14 +21,15 @@ class Status {
  public:
   enum class Code {
     kOk,
-    kInvalid,       // the caller's input breaks a rule
-    kNotFound,      // the thing asked for does not exist (or has expired)
-    kConflict,      // a uniqueness rule would be broken (username, mobile)
-    kUnauthorized,  // no live session
-    kRateLimited,   // try again after retry_after seconds
-    kBusy,          // storage full or overloaded; retry_after seconds
-    kUnavailable,   // storage cannot be used at all
-    kInternal,      // a bug or an unexpected library failure
+    kInvalid,           // the caller's input breaks a rule
+    kNotFound,          // the thing asked for does not exist (or has expired)
+    kConflict,          // a uniqueness rule would be broken (username, mobile)
+    kUnauthorized,      // no live session
+    kWrongCredentials,  // a login named no user or the wrong password (one answer for both)
+    kRateLimited,       // try again after retry_after seconds
+    kBusy,              // storage full or overloaded; retry_after seconds
+    kUnavailable,       // storage cannot be used at all
+    kInternal,          // a bug or an unexpected library failure
   };
 
   Status() = default;
@@ -38,6 +39,9 @@ class Status {
   static Status Conflict(std::string msg) { return Status(Code::kConflict, std::move(msg)); }
   static Status Unauthorized(std::string msg) {
     return Status(Code::kUnauthorized, std::move(msg));
+  }
+  static Status WrongCredentials(std::string msg) {
+    return Status(Code::kWrongCredentials, std::move(msg));
   }
   static Status RateLimited(std::string msg, int64_t retry_after_s) {
     return Status(Code::kRateLimited, std::move(msg), retry_after_s);

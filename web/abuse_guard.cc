@@ -1,23 +1,22 @@
 #include "web/abuse_guard.h"
 
 #include <arpa/inet.h>
+#include <sodium.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace regd::web {
 namespace {
 
-constexpr char kSep = '\x1f';  // between account and client in a pair key
-
-std::string PairKey(std::string_view account, std::string_view client) {
-  std::string k(account);
-  k += kSep;
-  k += client;
-  return k;
+// Failures on n attempts lock for this long (n >= policy.threshold).
+int64_t LockMs(const LockPolicy& policy, int n) {
+  int doublings = std::clamp(n - policy.threshold, 0, 30);
+  return std::min(policy.max_lock_ms, policy.first_lock_ms << doublings);
 }
 
 }  // namespace
@@ -54,7 +53,35 @@ bool ParseRateLimit(const std::string& text, RateLimit* out) {
   return true;
 }
 
-AbuseGuard::AbuseGuard(AbuseOptions options) : options_(options) {}
+AbuseGuard::AbuseGuard(AbuseOptions options)
+    : options_(options), max_entries_(std::max<size_t>(1, options.max_table_bytes / kEntryBytes)) {
+  // A node is its next pointer, key and value in one malloc chunk (16-byte
+  // granules, 8 bytes of header); the bucket array holds at most two
+  // pointers per entry (it doubles when the load factor passes 1).
+  constexpr auto node_bytes = [](size_t value) {
+    return (sizeof(void*) + sizeof(Key) + value + 8 + 15) / 16 * 16 + 2 * sizeof(void*);
+  };
+  static_assert(node_bytes(sizeof(Failures)) <= kEntryBytes);
+  static_assert(node_bytes(sizeof(Bucket)) <= kEntryBytes);
+  static_assert(node_bytes(sizeof(int64_t)) <= kEntryBytes);
+  if (sodium_init() < 0) std::abort();
+  randombytes_buf(hash_key_.data(), hash_key_.size());
+}
+
+AbuseGuard::Key AbuseGuard::Hash(std::string_view a, std::string_view b) const {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, hash_key_.data(), hash_key_.size(), 16);
+  uint64_t len = a.size();  // a's length first: (a, b) splits one way only
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(&len), sizeof len);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(a.data()), a.size());
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  unsigned char out[16];
+  crypto_generichash_final(&st, out, sizeof out);
+  Key k;
+  std::memcpy(&k.hi, out, 8);
+  std::memcpy(&k.lo, out + 8, 8);
+  return k;
+}
 
 std::string AbuseGuard::ClientKey(std::string_view address) {
   std::string a(address);
@@ -71,12 +98,12 @@ std::string AbuseGuard::ClientKey(std::string_view address) {
   return out;
 }
 
-// Drops entries idle(entry) says may go; if the table is still full, drops
-// the half least recently used (by the time idle() reports through last).
+// Drops entries idle(entry) says may go; if the map is still full, drops
+// the half least recently used (by the time idle() reports through last;
+// an entry that must stay reports INT64_MAX).
 template <typename T, typename Idle>
-void AbuseGuard::MakeRoom(Table<T>& table, Idle idle) {
-  auto& map = table.map;
-  if (map.size() < options_.max_entries) return;
+void AbuseGuard::MakeRoom(Map<T>& map, Idle idle) {
+  if (map.size() < max_entries_) return;
   std::vector<int64_t> ages;
   for (auto it = map.begin(); it != map.end();) {
     int64_t last = 0;
@@ -87,10 +114,10 @@ void AbuseGuard::MakeRoom(Table<T>& table, Idle idle) {
       ++it;
     }
   }
-  if (map.size() < options_.max_entries) return;
+  if (map.size() < max_entries_) return;
   auto mid = ages.begin() + static_cast<std::ptrdiff_t>(ages.size() / 2);
   std::nth_element(ages.begin(), mid, ages.end());
-  int64_t cutoff = *mid;
+  int64_t cutoff = std::min<int64_t>(*mid, INT64_MAX - 1);
   for (auto it = map.begin(); it != map.end();) {
     int64_t last = 0;
     idle(it->second, &last);
@@ -98,13 +125,13 @@ void AbuseGuard::MakeRoom(Table<T>& table, Idle idle) {
   }
 }
 
-int64_t AbuseGuard::Take(Table<Bucket>& table, const RateLimit& limit, const std::string& key,
+int64_t AbuseGuard::Take(BucketTable& table, const RateLimit& limit, const Key& key,
                          int64_t now_ms) {
   if (!options_.enabled || limit.per_s <= 0) return 0;
   std::lock_guard<std::mutex> lock(table.mu);
   auto it = table.map.find(key);
   if (it == table.map.end()) {
-    MakeRoom(table, [&](const Bucket& b, int64_t* last) {
+    MakeRoom(table.map, [&](const Bucket& b, int64_t* last) {
       *last = b.last_ms;
       return b.tokens + (now_ms - b.last_ms) / 1000.0 * limit.per_s >= limit.burst;
     });
@@ -141,99 +168,175 @@ int64_t AbuseGuard::Allow(Action action, std::string_view client, int64_t now_ms
       limit = &options_.count;
       break;
   }
-  return Take(buckets_[static_cast<int>(action)], *limit, ClientKey(client), now_ms);
+  if (!options_.enabled || limit->per_s <= 0) return 0;
+  return Take(buckets_[static_cast<int>(action)], *limit, Hash(ClientKey(client)), now_ms);
 }
 
 size_t AbuseGuard::Tracked() {
   size_t n = 0;
-  auto add = [&n](auto& table) {
-    std::lock_guard<std::mutex> lock(table.mu);
-    n += table.map.size();
-  };
-  for (auto& t : buckets_) add(t);
-  add(pairs_);
-  add(clients_);
-  add(accounts_);
-  add(known_good_);
-  return n;
+  for (auto& t : buckets_) {
+    std::lock_guard<std::mutex> lock(t.mu);
+    n += t.map.size();
+  }
+  std::lock_guard<std::mutex> lock(login_mu_);
+  return n + pairs_.size() + clients_.size() + accounts_.size() + known_good_.size();
 }
 
-int64_t AbuseGuard::LockedFor(Table<Failures>& table, const std::string& key, int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(table.mu);
-  auto it = table.map.find(key);
-  if (it == table.map.end()) return 0;
-  return std::max<int64_t>(0, it->second.locked_until_ms - now_ms);
+int64_t AbuseGuard::Wait(const Map<Failures>& table, const LockPolicy& policy, const Key& key,
+                         int64_t now_ms) const {
+  auto it = table.find(key);
+  if (it == table.end()) return 0;
+  const Failures& f = it->second;
+  if (f.locked_until_ms > now_ms) return f.locked_until_ms - now_ms;
+  int count = now_ms - f.last_ms >= options_.forget_after_ms ? 0 : f.count;
+  // Attempts in flight that would reach the threshold if they all failed:
+  // the next waits for them (after a lock ends, one attempt at a time).
+  if (f.in_flight > 0 && count + f.in_flight >= policy.threshold) {
+    return LockMs(policy, count + f.in_flight);
+  }
+  return 0;
 }
 
-void AbuseGuard::Fail(Table<Failures>& table, const LockPolicy& policy, const std::string& key,
-                      int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(table.mu);
-  auto it = table.map.find(key);
-  if (it == table.map.end()) {
+AbuseGuard::Failures& AbuseGuard::Slot(Map<Failures>& table, const Key& key, int64_t now_ms) {
+  auto it = table.find(key);
+  if (it == table.end()) {
     MakeRoom(table, [&](const Failures& f, int64_t* last) {
-      *last = f.last_ms;
-      return f.locked_until_ms <= now_ms && now_ms - f.last_ms >= options_.forget_after_ms;
+      *last = f.in_flight > 0 ? INT64_MAX : f.last_ms;
+      return f.in_flight == 0 && f.locked_until_ms <= now_ms &&
+             now_ms - f.last_ms >= options_.forget_after_ms;
     });
-    it = table.map.emplace(key, Failures{}).first;
+    it = table.emplace(key, Failures{}).first;
   }
-  Failures& f = it->second;
-  if (f.locked_until_ms > now_ms) return;  // refused anyway; a lock does not grow while it holds
-  if (now_ms - f.last_ms >= options_.forget_after_ms) f.count = 0;
-  f.count += 1;
-  f.last_ms = now_ms;
-  if (f.count >= policy.threshold) {
-    int doublings = std::min(f.count - policy.threshold, 30);
-    int64_t lock_ms = std::min(policy.max_lock_ms, policy.first_lock_ms << doublings);
-    f.locked_until_ms = now_ms + lock_ms;
+  return it->second;
+}
+
+LoginAttempt AbuseGuard::Keys(std::string_view account, std::string_view client) const {
+  std::string c = ClientKey(client);
+  LoginAttempt keys;
+  keys.pair_ = Hash(account, c);
+  keys.client_ = Hash(c);
+  keys.account_ = Hash(account);
+  return keys;
+}
+
+int64_t AbuseGuard::LoginWait(const LoginAttempt& keys, int64_t now_ms) const {
+  int64_t wait = std::max(Wait(pairs_, options_.login_pair, keys.pair_, now_ms),
+                          Wait(clients_, options_.login_client, keys.client_, now_ms));
+  if (known_good_.count(keys.pair_) == 0) {  // a client that signed in before is not held
+    wait = std::max(wait, Wait(accounts_, options_.login_account, keys.account_, now_ms));
   }
+  return wait;
 }
 
 int64_t AbuseGuard::LoginLockedFor(std::string_view account, std::string_view client,
                                    int64_t now_ms) {
   if (!options_.enabled || !options_.login_lockout) return 0;
-  std::string c = ClientKey(client);
-  std::string a(account);
-  std::string pair = PairKey(account, c);
-  int64_t wait = std::max(LockedFor(pairs_, pair, now_ms), LockedFor(clients_, c, now_ms));
-  int64_t account_wait = LockedFor(accounts_, a, now_ms);
-  if (account_wait > 0) {
-    std::lock_guard<std::mutex> lock(known_good_.mu);
-    if (known_good_.map.count(pair)) account_wait = 0;  // this client signed in before
-  }
-  return std::max(wait, account_wait);
+  LoginAttempt keys = Keys(account, client);
+  std::lock_guard<std::mutex> lock(login_mu_);
+  return LoginWait(keys, now_ms);
 }
 
-void AbuseGuard::LoginFailed(std::string_view account, std::string_view client, int64_t now_ms) {
-  if (!options_.enabled || !options_.login_lockout) return;
-  std::string c = ClientKey(client);
-  Fail(pairs_, options_.login_pair, PairKey(account, c), now_ms);
-  Fail(clients_, options_.login_client, c, now_ms);
-  Fail(accounts_, options_.login_account, std::string(account), now_ms);
+int64_t AbuseGuard::ReserveLogin(std::string_view account, std::string_view client, int64_t now_ms,
+                                 LoginAttempt* attempt) {
+  if (!options_.enabled || !options_.login_lockout) return 0;
+  LoginAttempt reserved = Keys(account, client);
+  {
+    std::lock_guard<std::mutex> lock(login_mu_);
+    int64_t wait = LoginWait(reserved, now_ms);
+    if (wait > 0) return wait;
+    for (auto [table, key] :
+         {std::pair{&pairs_, reserved.pair_}, std::pair{&clients_, reserved.client_},
+          std::pair{&accounts_, reserved.account_}}) {
+      Failures& f = Slot(*table, key, now_ms);
+      if (f.locked_until_ms <= now_ms && now_ms - f.last_ms >= options_.forget_after_ms) {
+        f.count = 0;
+      }
+      f.in_flight += 1;
+      f.last_ms = now_ms;
+    }
+    reserved.guard_ = this;
+  }
+  *attempt = std::move(reserved);  // settles an earlier one, outside the lock
+  return 0;
 }
 
-void AbuseGuard::LoginSucceeded(std::string_view account, std::string_view client, int64_t now_ms) {
-  if (!options_.enabled || !options_.login_lockout) return;
-  std::string c = ClientKey(client);
-  std::string pair = PairKey(account, c);
-  {
-    std::lock_guard<std::mutex> lock(pairs_.mu);
-    pairs_.map.erase(pair);
+void AbuseGuard::Fail(Failures& f, const LockPolicy& policy, int64_t now_ms) const {
+  f.count += 1;
+  f.last_ms = now_ms;
+  // A lock does not grow while it holds: only an unlocked entry locks.
+  if (f.count >= policy.threshold && f.locked_until_ms <= now_ms) {
+    f.locked_until_ms = now_ms + LockMs(policy, f.count);
   }
-  {
-    std::lock_guard<std::mutex> lock(accounts_.mu);
-    accounts_.map.erase(std::string(account));
+}
+
+void AbuseGuard::Settle(const LoginAttempt& a, bool failed, bool succeeded, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(login_mu_);
+  struct Part {
+    Map<Failures>* table;
+    const Key* key;
+    const LockPolicy* policy;
+    bool cleared_by_success;
+  };
+  for (Part p : {Part{&pairs_, &a.pair_, &options_.login_pair, true},
+                 Part{&clients_, &a.client_, &options_.login_client, false},
+                 Part{&accounts_, &a.account_, &options_.login_account, true}}) {
+    auto it = p.table->find(*p.key);
+    if (it == p.table->end()) continue;  // in-flight entries are never dropped; defensive
+    Failures& f = it->second;
+    f.in_flight = std::max(0, f.in_flight - 1);
+    if (failed) Fail(f, *p.policy, now_ms);
+    if (succeeded && p.cleared_by_success) {
+      if (f.in_flight == 0) {
+        p.table->erase(it);
+      } else {
+        f.count = 0;
+        f.locked_until_ms = 0;
+      }
+    }
   }
-  std::lock_guard<std::mutex> lock(known_good_.mu);
-  auto it = known_good_.map.find(pair);
-  if (it == known_good_.map.end()) {
-    MakeRoom(known_good_, [](int64_t last_login, int64_t* last) {
-      *last = last_login;
-      return false;  // only the least recently used go
-    });
-    known_good_.map.emplace(pair, now_ms);
-  } else {
+  if (!succeeded) return;
+  auto it = known_good_.find(a.pair_);
+  if (it != known_good_.end()) {
     it->second = now_ms;
+    return;
   }
+  MakeRoom(known_good_, [](int64_t last_login, int64_t* last) {
+    *last = last_login;
+    return false;  // only the least recently used go
+  });
+  known_good_.emplace(a.pair_, now_ms);
+}
+
+LoginAttempt::LoginAttempt(LoginAttempt&& other) noexcept { *this = std::move(other); }
+
+LoginAttempt& LoginAttempt::operator=(LoginAttempt&& other) noexcept {
+  if (this != &other) {
+    Cancel();
+    guard_ = other.guard_;
+    pair_ = other.pair_;
+    client_ = other.client_;
+    account_ = other.account_;
+    other.guard_ = nullptr;
+  }
+  return *this;
+}
+
+void LoginAttempt::Failed(int64_t now_ms) {
+  if (guard_ == nullptr) return;
+  guard_->Settle(*this, /*failed=*/true, /*succeeded=*/false, now_ms);
+  guard_ = nullptr;
+}
+
+void LoginAttempt::Succeeded(int64_t now_ms) {
+  if (guard_ == nullptr) return;
+  guard_->Settle(*this, /*failed=*/false, /*succeeded=*/true, now_ms);
+  guard_ = nullptr;
+}
+
+void LoginAttempt::Cancel() {
+  if (guard_ == nullptr) return;
+  guard_->Settle(*this, /*failed=*/false, /*succeeded=*/false, 0);
+  guard_ = nullptr;
 }
 
 }  // namespace regd::web

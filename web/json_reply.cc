@@ -10,6 +10,7 @@ int HttpStatusFor(const Status& s) {
     case Status::Code::kOk:
       return 200;
     case Status::Code::kInvalid:
+    case Status::Code::kWrongCredentials:
       return 400;
     case Status::Code::kUnauthorized:
       return 401;

@@ -321,22 +321,27 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
   bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
   const std::string client = ClientAddress(req);
   const int64_t now = signup_->clock()->NowMs();
-  if (guard_ != nullptr && !username.empty()) {
-    int64_t locked_ms = guard_->LoginLockedFor(username, client, now);
-    if (locked_ms > 0) {  // refused before any hashing
-      metrics_->CountLimited(Limited::kLoginLocked);
-      return ReplyError(res, Status::RateLimited(msg::kLoginLocked.en, (locked_ms + 999) / 1000));
-    }
+  // The lock tables count the attempt before any hashing (AbuseGuard).
+  LoginAttempt attempt;
+  bool locked = false;
+  auto gate = [&](std::string_view account) -> Status {
+    if (guard_ == nullptr) return Status::Ok();
+    int64_t locked_ms = guard_->ReserveLogin(account, client, now, &attempt);
+    if (locked_ms == 0) return Status::Ok();
+    locked = true;
+    return Status::RateLimited(msg::kLoginLocked.en, (locked_ms + 999) / 1000);
+  };
+  auto session = signup_->Login(username, password, remembered, gate);
+  if (locked) {
+    metrics_->CountLimited(Limited::kLoginLocked);
+  } else {
+    metrics_->CountLogin(session.ok());
   }
-  auto session = signup_->Login(username, password, remembered);
-  metrics_->CountLogin(session.ok());
-  if (guard_ != nullptr && !username.empty()) {
-    if (session.ok()) {
-      guard_->LoginSucceeded(username, client, now);
-    } else if (session.status().message() == msg::kWrongLogin.en) {
-      guard_->LoginFailed(username, client, now);
-    }
-  }
+  if (session.ok()) {
+    attempt.Succeeded(signup_->clock()->NowMs());
+  } else if (session.status().code() == Status::Code::kWrongCredentials) {
+    attempt.Failed(signup_->clock()->NowMs());
+  }  // else (busy, storage): not a guess; the attempt cancels itself
   if (!session.ok()) return ReplyError(res, session.status());
   SetSessionCookies(req, res, *session);
   ReplyOk(res);

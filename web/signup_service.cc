@@ -300,22 +300,29 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
 }
 
 Result<Session> SignupService::Login(std::string_view login, std::string_view password,
-                                     bool remembered) {
-  const Status kWrong = Status::Invalid(msg::kWrongLogin.en);
+                                     bool remembered, const LoginGate& gate) {
+  const Status kWrong = Status::WrongCredentials(msg::kWrongLogin.en);
   if (login.empty() || password.empty()) return Status::Invalid(msg::kMissingParameter.en);
-  if (login.size() > 64 || password.size() > 128) return kWrong;
+  auto ask = [&](std::string_view account) { return gate ? gate(account) : Status::Ok(); };
+  if (login.size() > 64 || password.size() > 128) {
+    Status s = ask("login:" + std::string(login));
+    return s.ok() ? kWrong : s;
+  }
   auto user = users_->FindByUsername(login);
   if (!user.ok()) return user.status();
   if (!user->has_value() && IsValidMobile(login)) {
     user = users_->FindByMobile(login);
     if (!user.ok()) return user.status();
   }
+  Status admitted =
+      ask(user->has_value() ? "id:" + std::to_string((*user)->id) : "login:" + std::string(login));
+  if (!admitted.ok()) return admitted;
   // An unknown user costs the same hashing work as a known one.
   const std::string& stored =
       user->has_value() ? (*user)->password_hash : storage::DummyPasswordHash();
   bool match = false;
-  Status gate = hashes_->Run([&] { match = storage::VerifyPassword(stored, password); });
-  if (!gate.ok()) return gate;
+  Status hashed = hashes_->Run([&] { match = storage::VerifyPassword(stored, password); });
+  if (!hashed.ok()) return hashed;
   if (!user->has_value() || !match) return kWrong;
   return OpenSession(**user, remembered, std::nullopt);
 }

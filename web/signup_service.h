@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,10 +101,19 @@ class SignupService {
   // Validates the form, checks the code (counting a wrong try), stores the
   // user, spends the code and opens a 14-day session.
   Result<Session> Register(const RegisterForm& form);
+  // Asked once per login, before any password hashing, with the account
+  // the login counts against: "id:<user id>" when it names a user (by
+  // username or by mobile: one account), else "login:<typed>". A non-ok
+  // status is returned as the login's answer (nothing hashed).
+  using LoginGate = std::function<Status(std::string_view account)>;
+
   // login is a username or a mobile. Unknown user and wrong password get the
-  // same error, after the same hashing work. Register and Login answer kBusy
-  // when the hash pool's queue is full.
-  Result<Session> Login(std::string_view login, std::string_view password, bool remembered);
+  // same kWrongCredentials, after the same hashing work (a login or password
+  // longer than any stored one gets it without hashing). Register and Login
+  // answer kBusy when the hash pool's queue is full. gate (if set) is asked
+  // first whenever the answer could be kWrongCredentials or a session.
+  Result<Session> Login(std::string_view login, std::string_view password, bool remembered,
+                        const LoginGate& gate = {});
   Status Logout(std::string_view session_id);
   // The user of a live session; kUnauthorized otherwise.
   Result<storage::User> SessionUser(std::string_view session_id);

@@ -512,10 +512,39 @@ TEST_CASE("login gives the same error for an unknown user and a wrong password",
   REQUIRE_FALSE(wrong.ok());
   REQUIRE_FALSE(unknown.ok());
   REQUIRE_FALSE(unknown_mobile.ok());
-  CHECK(wrong.status().code() == Status::Code::kInvalid);
-  CHECK(unknown.status().code() == Status::Code::kInvalid);
+  CHECK(wrong.status().code() == Status::Code::kWrongCredentials);
+  CHECK(unknown.status().code() == Status::Code::kWrongCredentials);
+  CHECK(unknown_mobile.status().code() == Status::Code::kWrongCredentials);
   CHECK(wrong.status().message() == unknown.status().message());
   CHECK(unknown_mobile.status().message() == unknown.status().message());
+}
+
+TEST_CASE("the login gate is asked once, before hashing, with the account the login names",
+          "[signup_service]") {
+  Fixture f;
+  f.SignUp("alice", "13800138000");
+  std::vector<std::string> asked;
+  auto record = [&](std::string_view account) {
+    asked.emplace_back(account);
+    return Status::Ok();
+  };
+  CHECK(f.service->Login("alice", "password_1", true, record).ok());
+  CHECK(f.service->Login("13800138000", "password_2", true, record).status().code() ==
+        Status::Code::kWrongCredentials);
+  CHECK_FALSE(f.service->Login("nobody", "password_1", true, record).ok());
+  CHECK_FALSE(f.service->Login(std::string(100, 'x'), "password_1", true, record).ok());
+  // A username and its mobile name one account; other logins count as typed.
+  REQUIRE(asked.size() == 4);
+  CHECK(asked[0].rfind("id:", 0) == 0);
+  CHECK(asked[1] == asked[0]);
+  CHECK(asked[2] == "login:nobody");
+  CHECK(asked[3] == "login:" + std::string(100, 'x'));
+  // A refusal is the answer, and nothing is hashed or opened.
+  auto refused = f.service->Login("alice", "password_1", true, [](std::string_view) {
+    return Status::RateLimited("locked", 30);
+  });
+  CHECK(refused.status().code() == Status::Code::kRateLimited);
+  CHECK(refused.status().retry_after_s() == 30);
 }
 
 TEST_CASE("each login opens a new session id", "[signup_service]") {
