@@ -27,20 +27,14 @@ uint64_t GetBigEndian64(std::string_view src) {
   return v;
 }
 
-namespace {
-constexpr std::string_view kMapFull = "storage is full (";
-}  // namespace
-
 Status LmdbStatus(int rc, std::string_view what) {
   if (rc == MDB_SUCCESS) return Status::Ok();
   std::string msg = std::string(what) + ": " + mdb_strerror(rc);
-  if (rc == MDB_MAP_FULL) return Status::Busy(std::string(kMapFull) + msg + ")", 60);
+  if (rc == MDB_MAP_FULL) return Status::Full("storage is full (" + msg + ")", 60);
   return Status::Internal(msg);
 }
 
-bool IsMapFull(const Status& s) {
-  return s.code() == Status::Code::kBusy && s.message().rfind(kMapFull, 0) == 0;
-}
+bool IsMapFull(const Status& s) { return s.code() == Status::Code::kFull; }
 
 Txn& Txn::operator=(Txn&& o) noexcept {
   if (this != &o) {

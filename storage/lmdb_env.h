@@ -24,7 +24,7 @@
 //    the writer thread has none between batches, and every View holds a
 //    shared lock that the resize takes exclusively (a View must not run
 //    another View inside it). At the maximum, writes
-//    that do not fit fail with Status::Busy (503), logged once a minute;
+//    that do not fit fail with Status::Code::kFull (503), logged once a minute;
 //    reads go on and nothing committed is touched.
 //  - Stale reader slots left by a dead process are cleared at Open
 //    (mdb_reader_check).
@@ -65,9 +65,11 @@ inline std::string_view FromVal(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
-// Maps an LMDB return code to a Status (MDB_MAP_FULL -> Busy, others -> Internal).
+// Maps an LMDB return code to a Status (MDB_MAP_FULL -> kFull with
+// retry_after_s 60, others -> kInternal).
 Status LmdbStatus(int rc, std::string_view what);
-// True for the Status LmdbStatus makes of MDB_MAP_FULL.
+// True for the Status LmdbStatus makes of MDB_MAP_FULL (the only kFull an
+// LMDB call reports).
 bool IsMapFull(const Status& s);
 
 // Txn owns one MDB_txn. Its destructor aborts it unless Commit() was called.

@@ -14,7 +14,7 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_CONSTRAINT:
       return Status::Conflict(msg);
     case SQLITE_FULL:
-      return Status::Busy("disk is full (" + msg + ")", 60);
+      return Status::Full("disk is full (" + msg + ")", 60);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return Status::Busy(msg, 1);

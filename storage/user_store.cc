@@ -80,7 +80,7 @@ Status UserStore::PrepareStatements() {
 }
 
 Result<int64_t> UserStore::Create(std::string_view username, std::string_view mobile,
-                                  std::string_view password_hash, int64_t now_ms) {
+                                  std::string_view password_hash, int64_t now_ms, Taken* taken) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt& st = insert_;
   Status s = st.BindText(1, username);
@@ -91,13 +91,13 @@ Result<int64_t> UserStore::Create(std::string_view username, std::string_view mo
   st.Reset();
   if (!r.ok()) {
     const Status& e = r.status();
-    if (e.code() == Status::Code::kConflict) {
-      if (e.message().find("users.mobile") != std::string::npos) {
-        return Status::Conflict("mobile already registered");
-      }
-      return Status::Conflict("username already registered");
-    }
-    return e;
+    if (e.code() != Status::Code::kConflict) return e;
+    // Only the two UNIQUE columns can conflict; mu_ keeps other inserts
+    // through this store out until the answer is read.
+    Result<bool> by_name = ExistsLocked(username_exists_, username);
+    if (!by_name.ok()) return by_name.status();
+    if (taken != nullptr) *taken = *by_name ? Taken::kUsername : Taken::kMobile;
+    return Status::Conflict(*by_name ? "username already registered" : "mobile already registered");
   }
   return sqlite3_last_insert_rowid(db_->get());
 }
@@ -137,6 +137,10 @@ Result<std::optional<User>> UserStore::FindById(int64_t id) {
 
 Result<bool> UserStore::Exists(Stmt& st, std::string_view value) {
   std::lock_guard<std::mutex> lock(mu_);
+  return ExistsLocked(st, value);
+}
+
+Result<bool> UserStore::ExistsLocked(Stmt& st, std::string_view value) {
   Status s = st.BindText(1, value);
   Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
   st.Reset();

@@ -42,10 +42,15 @@ class UserStore {
 
   static Result<std::unique_ptr<UserStore>> Open(const std::string& path);
 
-  // Inserts a user and returns its id. kConflict with message
-  // "username already registered" or "mobile already registered".
+  // The unique column an insert collided with.
+  enum class Taken { kUsername, kMobile };
+
+  // Inserts a user and returns its id; kConflict if the username or the
+  // mobile is registered already, and then *taken (if given) says which
+  // (the username when both are), read from the table under the store's
+  // lock, never from SQLite's message text.
   Result<int64_t> Create(std::string_view username, std::string_view mobile,
-                         std::string_view password_hash, int64_t now_ms);
+                         std::string_view password_hash, int64_t now_ms, Taken* taken = nullptr);
   Result<std::optional<User>> FindByUsername(std::string_view username);
   Result<std::optional<User>> FindByMobile(std::string_view mobile);
   Result<std::optional<User>> FindById(int64_t id);
@@ -61,6 +66,7 @@ class UserStore {
   Status PrepareStatements();
   Result<std::optional<User>> FindOne(Stmt& stmt);
   Result<bool> Exists(Stmt& stmt, std::string_view value);
+  Result<bool> ExistsLocked(Stmt& stmt, std::string_view value);  // mu_ held
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // declared before the statements: destroyed last

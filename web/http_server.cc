@@ -11,26 +11,26 @@
 namespace regd::web {
 namespace {
 
-const char* ReasonFor(int status) {
+const Message& ReasonFor(int status) {
   switch (status) {
     case 400:
-      return msg::kBadRequest.en;
+      return msg::kBadRequest;
     case 404:
-      return msg::kNotFound.en;
+      return msg::kNotFound;
     case 405:
-      return msg::kMethodNotAllowed.en;
+      return msg::kMethodNotAllowed;
     case 408:
-      return msg::kRequestTimeout.en;
+      return msg::kRequestTimeout;
     case 413:
-      return msg::kBodyTooLarge.en;
+      return msg::kBodyTooLarge;
     case 414:
-      return msg::kUriTooLong.en;
+      return msg::kUriTooLong;
     case 416:
-      return msg::kRangeNotSatisfiable.en;
+      return msg::kRangeNotSatisfiable;
     case 431:
-      return msg::kHeadersTooLarge.en;
+      return msg::kHeadersTooLarge;
     default:
-      return msg::kRequestFailed.en;
+      return msg::kRequestFailed;
   }
 }
 
@@ -97,11 +97,8 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
       server_(std::make_unique<EventServer>(EventOptionsFrom(options_))) {
   httplib::Server& router = server_->router();
 
-  // Every routed answer is localised here, before httplib sets Content-Length
-  // and compresses the body (the post-routing hook runs after both).
   auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     routes_->Dispatch(req, res);
-    LocalizeError(req, res);
   };
   router.Get(".*", dispatch);
   // Requests with a body read it through a bounded receiver: httplib 0.11
@@ -125,14 +122,12 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     if (too_big) {  // (the connection code refuses these first; kept as a second bound)
       res.set_header("Connection", "close");
       EventServer::CloseAfterThisRequest();
-      ReplyError(res, 413, ReasonFor(413));
-      LocalizeError(req, res);
+      ReplyError(req, res, 413, ReasonFor(413));
       return;
     }
     httplib::Request copy = req;
     copy.body = std::move(body);
     routes_->Dispatch(copy, res);
-    LocalizeError(req, res);
   };
   router.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
   router.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
@@ -149,8 +144,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
     // answered here, before any body is read or any route runs.
     if (int refusal = EventServer::Refusal(); refusal != 0) {
       res.set_header("Connection", "close");
-      ReplyError(res, refusal, ReasonFor(refusal));
-      LocalizeError(req, res);
+      ReplyError(req, res, refusal, ReasonFor(refusal));
       return httplib::Server::HandlerResponse::Handled;
     }
     static const char* const kRouted[] = {"GET",   "HEAD",   "POST",   "PUT",
@@ -173,8 +167,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         res.set_header("Connection", "close");
         EventServer::CloseAfterThisRequest();
       }
-      ReplyError(res, status, ReasonFor(status));
-      LocalizeError(req, res);
+      ReplyError(req, res, status, ReasonFor(status));
     }
   });
   router.set_exception_handler(
@@ -189,7 +182,7 @@ HttpServer::HttpServer(const Routes* routes, Metrics* metrics, HttpOptions optio
         LogError("exception in %s %s: %s", req.method.c_str(), req.path.c_str(), what.c_str());
         res.headers.clear();
         res.set_header("Retry-After", "5");
-        ReplyError(res, 503, msg::kUnavailable.en);
+        ReplyError(req, res, 503, msg::kUnavailable);
       });
   router.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     res.headers.erase("Accept-Ranges");       // httplib offers "bytes" on HEAD

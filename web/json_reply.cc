@@ -21,6 +21,7 @@ int HttpStatusFor(const Status& s) {
     case Status::Code::kRateLimited:
       return 429;
     case Status::Code::kBusy:
+    case Status::Code::kFull:
     case Status::Code::kUnavailable:
     case Status::Code::kInternal:
     default:
@@ -28,22 +29,39 @@ int HttpStatusFor(const Status& s) {
   }
 }
 
-void ReplyError(httplib::Response& res, int http_status, std::string_view msg) {
-  nlohmann::json body = {{"code", http_status}, {"errmsg", msg}};
+namespace {
+
+void WriteError(httplib::Response& res, int http_status, std::string_view text, const char* field) {
+  nlohmann::json body = {{"code", http_status}, {"errmsg", text}};
+  if (field != nullptr) body["field"] = field;
   res.status = http_status;
   res.set_header("Cache-Control", "no-store");
   res.set_content(body.dump(), "application/json");
 }
 
-void ReplyError(httplib::Response& res, const Status& s) {
+Lang LanguageOf(const httplib::Request& req) {
+  return PreferredLanguage(req.get_header_value("Accept-Language"));
+}
+
+}  // namespace
+
+void ReplyError(const httplib::Request& req, httplib::Response& res, int http_status,
+                const Message& why) {
+  WriteError(res, http_status, Text(why, LanguageOf(req)), why.field);
+}
+
+void ReplyError(const httplib::Request& req, httplib::Response& res, const Status& s) {
   int http = HttpStatusFor(s);
-  std::string msg = s.message();
+  const Message* why = s.reason();
   switch (s.code()) {
     case Status::Code::kBusy:
+    case Status::Code::kFull:
     case Status::Code::kUnavailable:
     case Status::Code::kInternal:
       LogError("request failed: %s", s.ToString().c_str());
-      msg = s.code() == Status::Code::kBusy ? msg::kBusy.en : msg::kUnavailable.en;
+      why = s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kInternal
+                ? &msg::kUnavailable
+                : &msg::kBusy;
       res.set_header("Retry-After", std::to_string(s.retry_after_s() > 0 ? s.retry_after_s() : 5));
       break;
     case Status::Code::kRateLimited:
@@ -52,18 +70,8 @@ void ReplyError(httplib::Response& res, const Status& s) {
     default:
       break;
   }
-  ReplyError(res, http, msg);
-}
-
-void LocalizeError(const httplib::Request& req, httplib::Response& res) {
-  if (res.status < 400 || res.get_header_value("Content-Type") != "application/json") return;
-  auto body = nlohmann::json::parse(res.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object() || !body.contains("errmsg") || !body["errmsg"].is_string()) return;
-  const Message* m = FindMessage(body["errmsg"].get<std::string>());
-  if (m == nullptr) return;
-  body["errmsg"] = Text(*m, PreferredLanguage(req.get_header_value("Accept-Language")));
-  if (m->field != nullptr) body["field"] = m->field;
-  res.set_content(body.dump(), "application/json");
+  if (why != nullptr) return ReplyError(req, res, http, *why);
+  WriteError(res, http, s.message(), nullptr);  // a rule's own text (no table entry)
 }
 
 void ReplyOk(httplib::Response& res, nlohmann::json extra) {

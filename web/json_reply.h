@@ -4,7 +4,8 @@
 //
 // Never a 500: an internal or storage failure is logged with its detail and
 // answered 503 with a generic message (no SQL, paths or library text reaches
-// a client). Client-visible texts come from the message table (messages.h).
+// a client). Client-visible texts come from the message table (messages.h),
+// taken from the Status's reason: one serialisation, in the client's language.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -14,19 +15,19 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/status.h"
+#include "web/messages.h"
 
 namespace regd::web {
 
 // The HTTP status for a non-ok Status.
 int HttpStatusFor(const Status& status);
-// Writes the JSON error for status (logging internal detail).
-void ReplyError(httplib::Response& res, const Status& status);
-// Writes {"code": http_status, "errmsg": msg}.
-void ReplyError(httplib::Response& res, int http_status, std::string_view msg);
-// Rewrites a JSON error in the request's language (Accept-Language) and adds
-// "field" when the message concerns one form field (messages.h). Leaves
-// anything else alone. Called once per response, after routing.
-void LocalizeError(const httplib::Request& req, httplib::Response& res);
+// Writes the JSON error for status (logging internal detail), its text in
+// req's language (Accept-Language) when the status has a reason, with the
+// reason's "field".
+void ReplyError(const httplib::Request& req, httplib::Response& res, const Status& status);
+// Writes {"code": http_status, "errmsg": why in req's language, "field"?}.
+void ReplyError(const httplib::Request& req, httplib::Response& res, int http_status,
+                const Message& why);
 // Writes {"code":0,"errmsg":"ok"} merged with extra (an object), status 200.
 void ReplyOk(httplib::Response& res, nlohmann::json extra = nlohmann::json::object());
 

@@ -1,7 +1,8 @@
 // Messages: every text a client can be shown, in each language regd speaks,
 // in one table (messages.cc). Code that fails with a client-visible reason
-// uses a Message's English text as its Status message; the HTTP layer
-// (LocalizeError) then answers in the client's language and adds the form
+// makes its Status from the Message (Status::Invalid(msg::kBadMobile)), so
+// the reason travels as a pointer that code compares by address; the HTTP
+// layer (json_reply) answers in the client's language and adds the form
 // field the message concerns, so a page can show it beside that field.
 //
 //   {"code": 400, "errmsg": "图形验证码错误", "field": "image_code"}
@@ -15,13 +16,11 @@
 #include <string>
 #include <string_view>
 
+#include "storage/status.h"
+
 namespace regd::web {
 
-struct Message {
-  const char* en;
-  const char* zh;
-  const char* field;  // the form field it concerns, or nullptr
-};
+using regd::Message;  // storage/status.h: {en, zh, field}
 
 namespace msg {
 extern const Message kMissingParameter;
@@ -67,7 +66,8 @@ extern const Message kCrossOrigin;
 
 enum class Lang { kEn, kZh };
 
-// The message whose English text is en; nullptr if none.
+// The message whose English text is en; nullptr if none (tests: every
+// message's text is unique, so a reason can be found by what a client saw).
 const Message* FindMessage(std::string_view en);
 // The client's language from an Accept-Language header (default English).
 Lang PreferredLanguage(std::string_view accept_language);

@@ -141,7 +141,7 @@ bool Routes::CrossOrigin(const Request& req, Response& res) const {
   }
   auto refuse = [&] {
     metrics_->CountLimited(Limited::kCrossOrigin);
-    ReplyError(res, 403, msg::kCrossOrigin.en);
+    ReplyError(req, res, 403, msg::kCrossOrigin);
     return true;
   };
   if (req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method")) {
@@ -179,7 +179,7 @@ bool Routes::Refused(const Request& req, Response& res, Action action) const {
   static constexpr Limited kWhy[] = {Limited::kIpCaptcha, Limited::kIpSms, Limited::kIpRegister,
                                      Limited::kIpLogin, Limited::kIpCount};
   metrics_->CountLimited(kWhy[static_cast<int>(action)]);
-  ReplyError(res, Status::RateLimited(msg::kTooManyRequests.en, (wait_ms + 999) / 1000));
+  ReplyError(req, res, Status::RateLimited(msg::kTooManyRequests, (wait_ms + 999) / 1000));
   return true;
 }
 
@@ -213,16 +213,16 @@ void Routes::Dispatch(const Request& req, Response& res) const {
   // A path a route matched is never looked up among the page's files.
   if (!allowed.empty()) {
     res.set_header("Allow", allowed);
-    ReplyError(res, 405, msg::kMethodNotAllowed.en);
+    ReplyError(req, res, 405, msg::kMethodNotAllowed);
     return;
   }
   if (method == "GET" && ServeFile(req, res)) return;
   if (files_->Find(path)) {
     res.set_header("Allow", "GET, HEAD");
-    ReplyError(res, 405, msg::kMethodNotAllowed.en);
+    ReplyError(req, res, 405, msg::kMethodNotAllowed);
     return;
   }
-  ReplyError(res, 404, msg::kNotFound.en);
+  ReplyError(req, res, 404, msg::kNotFound);
 }
 
 bool Routes::ServeFile(const Request& req, Response& res) const {
@@ -246,7 +246,7 @@ void Routes::Index(const Request&, Response& res, std::string_view) const {
 void Routes::ImageCode(const Request& req, Response& res, std::string_view uuid) const {
   if (Refused(req, res, Action::kCaptcha)) return;
   auto png = signup_->NewCaptcha(uuid);
-  if (!png.ok()) return ReplyError(res, png.status());
+  if (!png.ok()) return ReplyError(req, res, png.status());
   res.set_header("Cache-Control", "no-store");
   res.set_content(*png, "image/png");
 }
@@ -257,9 +257,9 @@ void Routes::SmsCode(const Request& req, Response& res, std::string_view mobile)
   if (id.empty()) id = req.get_param_value("uuid");
   Status s = signup_->SendSmsCode(mobile, req.get_param_value("image_code"), id);
   if (!s.ok()) {
-    if (s.message() == msg::kSmsBudgetSpent.en) metrics_->CountLimited(Limited::kSmsBudget);
-    if (s.message() == msg::kSmsMobileDailyCap.en) metrics_->CountLimited(Limited::kSmsMobileDay);
-    return ReplyError(res, s);
+    if (s.reason() == &msg::kSmsBudgetSpent) metrics_->CountLimited(Limited::kSmsBudget);
+    if (s.reason() == &msg::kSmsMobileDailyCap) metrics_->CountLimited(Limited::kSmsMobileDay);
+    return ReplyError(req, res, s);
   }
   metrics_->CountSmsRequested();
   res.set_header("Retry-After",
@@ -270,14 +270,14 @@ void Routes::SmsCode(const Request& req, Response& res, std::string_view mobile)
 void Routes::UsernameCount(const Request& req, Response& res, std::string_view username) const {
   if (Refused(req, res, Action::kCount)) return;
   auto taken = signup_->UsernameTaken(username);
-  if (!taken.ok()) return ReplyError(res, taken.status());
+  if (!taken.ok()) return ReplyError(req, res, taken.status());
   ReplyOk(res, {{"count", *taken ? 1 : 0}});
 }
 
 void Routes::MobileCount(const Request& req, Response& res, std::string_view mobile) const {
   if (Refused(req, res, Action::kCount)) return;
   auto taken = signup_->MobileTaken(mobile);
-  if (!taken.ok()) return ReplyError(res, taken.status());
+  if (!taken.ok()) return ReplyError(req, res, taken.status());
   ReplyOk(res, {{"count", *taken ? 1 : 0}});
 }
 
@@ -285,7 +285,7 @@ void Routes::Register(const Request& req, Response& res, std::string_view) const
   if (Refused(req, res, Action::kRegister)) return;
   json body;
   if (!ParseJsonObject(req.body, &body)) {
-    return ReplyError(res, 400, msg::kBodyNotObject.en);
+    return ReplyError(req, res, 400, msg::kBodyNotObject);
   }
   RegisterForm form;
   if (!StringField(body, "username", &form.username) ||
@@ -293,12 +293,12 @@ void Routes::Register(const Request& req, Response& res, std::string_view) const
       !StringField(body, "password2", &form.password2) ||
       !StringField(body, "mobile", &form.mobile) ||
       !StringField(body, "sms_code", &form.sms_code)) {
-    return ReplyError(res, 400, msg::kRegisterFieldTypes.en);
+    return ReplyError(req, res, 400, msg::kRegisterFieldTypes);
   }
   auto allow = body.find("allow");
   form.allow = allow != body.end() && allow->is_boolean() && allow->get<bool>();
   auto session = signup_->Register(form);
-  if (!session.ok()) return ReplyError(res, session.status());
+  if (!session.ok()) return ReplyError(req, res, session.status());
   metrics_->CountRegistered();
   SetSessionCookies(req, res, *session);
   ReplyOk(res);
@@ -308,15 +308,15 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
   if (Refused(req, res, Action::kLogin)) return;
   json body;
   if (!ParseJsonObject(req.body, &body)) {
-    return ReplyError(res, 400, msg::kBodyNotObject.en);
+    return ReplyError(req, res, 400, msg::kBodyNotObject);
   }
   std::string username, password;
   if (!StringField(body, "username", &username) || !StringField(body, "password", &password)) {
-    return ReplyError(res, 400, msg::kLoginFieldTypes.en);
+    return ReplyError(req, res, 400, msg::kLoginFieldTypes);
   }
   auto rem = body.find("remembered");
   if (rem != body.end() && !rem->is_boolean() && !rem->is_null()) {
-    return ReplyError(res, 400, msg::kRememberedType.en);
+    return ReplyError(req, res, 400, msg::kRememberedType);
   }
   bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
   const std::string client = ClientAddress(req);
@@ -329,7 +329,7 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
     int64_t locked_ms = guard_->ReserveLogin(account, client, now, &attempt);
     if (locked_ms == 0) return Status::Ok();
     locked = true;
-    return Status::RateLimited(msg::kLoginLocked.en, (locked_ms + 999) / 1000);
+    return Status::RateLimited(msg::kLoginLocked, (locked_ms + 999) / 1000);
   };
   auto session = signup_->Login(username, password, remembered, gate);
   if (locked) {
@@ -342,14 +342,14 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
   } else if (session.status().code() == Status::Code::kWrongCredentials) {
     attempt.Failed(signup_->clock()->NowMs());
   }  // else (busy, storage): not a guess; the attempt cancels itself
-  if (!session.ok()) return ReplyError(res, session.status());
+  if (!session.ok()) return ReplyError(req, res, session.status());
   SetSessionCookies(req, res, *session);
   ReplyOk(res);
 }
 
 void Routes::Logout(const Request& req, Response& res, std::string_view) const {
   Status s = signup_->Logout(CookieValue(req.get_header_value("Cookie"), "sessionid"));
-  if (!s.ok()) return ReplyError(res, s);
+  if (!s.ok()) return ReplyError(req, res, s);
   std::string secure = CookieAttributes(req);
   res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
   res.set_header("Set-Cookie", "username=; SameSite=Lax; Path=/; Max-Age=0" + secure);
@@ -358,7 +358,7 @@ void Routes::Logout(const Request& req, Response& res, std::string_view) const {
 
 void Routes::Info(const Request& req, Response& res, std::string_view) const {
   auto user = signup_->SessionUser(CookieValue(req.get_header_value("Cookie"), "sessionid"));
-  if (!user.ok()) return ReplyError(res, user.status());
+  if (!user.ok()) return ReplyError(req, res, user.status());
   ReplyOk(res, {{"info_data", {{"username", user->username}, {"mobile", user->mobile}}}});
 }
 
@@ -367,9 +367,9 @@ void Routes::Rules(const Request&, Response& res, std::string_view) const {
   res.set_content(RulesJson(), "application/json");
 }
 
-void Routes::Healthz(const Request&, Response& res, std::string_view) const {
+void Routes::Healthz(const Request& req, Response& res, std::string_view) const {
   Status s = signup_->Health();
-  if (!s.ok()) return ReplyError(res, Status::Unavailable(s.ToString()));
+  if (!s.ok()) return ReplyError(req, res, Status::Unavailable(s.ToString()));
   res.set_header("Cache-Control", "no-store");
   res.set_content(R"({"status":"ok"})", "application/json");
 }

@@ -94,7 +94,7 @@ SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
       options_(std::move(options)) {}
 
 Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
-  if (!IsValidUuid(uuid)) return Status::Invalid(msg::kBadUuid.en);
+  if (!IsValidUuid(uuid)) return Status::Invalid(msg::kBadUuid);
   std::string text = options_.fixed_captcha.empty() ? RandomCaptchaText() : options_.fixed_captcha;
   int64_t expires = clock_->NowMs() + options_.captcha_ttl_ms;
   std::string id = Lower(uuid);
@@ -108,10 +108,10 @@ Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
 Status SignupService::SendSmsCode(std::string_view mobile, std::string_view image_code,
                                   std::string_view image_code_id) {
   if (image_code.empty() || image_code_id.empty()) {
-    return Status::Invalid(msg::kMissingImageCode.en);
+    return Status::Invalid(msg::kMissingImageCode);
   }
-  if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile.en);
-  if (!IsValidUuid(image_code_id)) return Status::Invalid(msg::kBadUuid.en);
+  if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile);
+  if (!IsValidUuid(image_code_id)) return Status::Invalid(msg::kBadUuid);
 
   int64_t now = clock_->NowMs();
   Status outcome;  // what the client is told; the transaction commits either way
@@ -121,21 +121,20 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     auto answer = kv_->Get(txn, cap_key, now);
     if (!answer.ok()) return answer.status();
     if (!answer->has_value()) {
-      outcome = Status::Invalid(msg::kImageCodeExpired.en);
+      outcome = Status::Invalid(msg::kImageCodeExpired);
       return Status::Ok();
     }
     Status d = kv_->Delete(txn, cap_key);  // usable once, right or wrong
     if (!d.ok()) return d;
     if (!SecretEquals((*answer)->value,
                       secret_->Mac("cap", Lower(image_code_id) + ":" + Upper(image_code)))) {
-      outcome = Status::Invalid(msg::kImageCodeWrong.en);
+      outcome = Status::Invalid(msg::kImageCodeWrong);
       return Status::Ok();
     }
     auto flag = kv_->Get(txn, "flag:" + mobile_s, now);
     if (!flag.ok()) return flag.status();
     if (flag->has_value()) {
-      outcome =
-          Status::RateLimited(msg::kSendTooSoon.en, CeilSeconds((*flag)->expires_at_ms - now));
+      outcome = Status::RateLimited(msg::kSendTooSoon, CeilSeconds((*flag)->expires_at_ms - now));
       return Status::Ok();
     }
     Status spent = SpendBudget(txn, mobile_s, now, &outcome);
@@ -194,10 +193,10 @@ Status SignupService::SpendBudget(Txn& txn, const std::string& mobile, int64_t n
     if (counts[i] < caps[i].limit) continue;
     int64_t wait_s = CeilSeconds(caps[i].period_end - now);
     if (!caps[i].global) {
-      *refused = Status::RateLimited(msg::kSmsMobileDailyCap.en, wait_s);
+      *refused = Status::RateLimited(msg::kSmsMobileDailyCap, wait_s);
       return Status::Ok();
     }
-    *refused = Status::RateLimited(msg::kSmsBudgetSpent.en, wait_s);
+    *refused = Status::RateLimited(msg::kSmsBudgetSpent, wait_s);
     budget_paused_until_ms_.store(caps[i].period_end);
     if (budget_logged_until_ms_.exchange(caps[i].period_end) != caps[i].period_end) {
       LogError(
@@ -221,13 +220,13 @@ Status SignupService::SpendBudget(Txn& txn, const std::string& mobile, int64_t n
 
 Result<bool> SignupService::UsernameTaken(std::string_view username) {
   if (!IsValidUsername(username)) {
-    return Status::Invalid(msg::kBadUsername.en);
+    return Status::Invalid(msg::kBadUsername);
   }
   return users_->UsernameExists(username);
 }
 
 Result<bool> SignupService::MobileTaken(std::string_view mobile) {
-  if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile.en);
+  if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile);
   return users_->MobileExists(mobile);
 }
 
@@ -242,16 +241,16 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
     int tries = 0;
     if (!entry->has_value() || !DecodeCode((*entry)->value, &stored, &tries) ||
         tries >= options_.max_code_tries) {
-      outcome = Status::Invalid(msg::kSmsCodeExpired.en);
+      outcome = Status::Invalid(msg::kSmsCodeExpired);
       return Status::Ok();
     }
     if (SecretEquals(stored, CodeMac(mobile, code))) return Status::Ok();
     ++tries;
     if (tries >= options_.max_code_tries) {
-      outcome = Status::Invalid(msg::kSmsCodeTooManyTries.en);
+      outcome = Status::Invalid(msg::kSmsCodeTooManyTries);
       return kv_->Delete(txn, key);
     }
-    outcome = Status::Invalid(msg::kSmsCodeWrong.en);
+    outcome = Status::Invalid(msg::kSmsCodeWrong);
     return kv_->Put(txn, key, EncodeCode(stored, tries), (*entry)->expires_at_ms);
   });
   return s.ok() ? outcome : s;
@@ -260,27 +259,27 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
 Result<Session> SignupService::Register(const RegisterForm& f) {
   if (f.username.empty() || f.password.empty() || f.password2.empty() || f.mobile.empty() ||
       f.sms_code.empty()) {
-    return Status::Invalid(msg::kMissingParameter.en);
+    return Status::Invalid(msg::kMissingParameter);
   }
   if (!IsValidUsername(f.username)) {
-    return Status::Invalid(msg::kBadUsername.en);
+    return Status::Invalid(msg::kBadUsername);
   }
   if (!IsValidPassword(f.password)) {
-    return Status::Invalid(msg::kBadPassword.en);
+    return Status::Invalid(msg::kBadPassword);
   }
-  if (f.password != f.password2) return Status::Invalid(msg::kPasswordsDiffer.en);
-  if (!IsValidMobile(f.mobile)) return Status::Invalid(msg::kBadMobile.en);
-  if (!IsValidSmsCode(f.sms_code)) return Status::Invalid(msg::kBadSmsCode.en);
-  if (!f.allow) return Status::Invalid(msg::kNotAgreed.en);
+  if (f.password != f.password2) return Status::Invalid(msg::kPasswordsDiffer);
+  if (!IsValidMobile(f.mobile)) return Status::Invalid(msg::kBadMobile);
+  if (!IsValidSmsCode(f.sms_code)) return Status::Invalid(msg::kBadSmsCode);
+  if (!f.allow) return Status::Invalid(msg::kNotAgreed);
 
   // Cheap checks first, so a taken name costs no code try and no hashing;
   // the database's UNIQUE constraints still decide races.
   auto taken = users_->UsernameExists(f.username);
   if (!taken.ok()) return taken.status();
-  if (*taken) return Status::Conflict(msg::kUsernameTaken.en);
+  if (*taken) return Status::Conflict(msg::kUsernameTaken);
   taken = users_->MobileExists(f.mobile);
   if (!taken.ok()) return taken.status();
-  if (*taken) return Status::Conflict(msg::kMobileTaken.en);
+  if (*taken) return Status::Conflict(msg::kMobileTaken);
 
   Status s = CheckSmsCode(f.mobile, f.sms_code);
   if (!s.ok()) return s;
@@ -289,11 +288,12 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
   if (!gate.ok()) return gate;
   if (!hash.ok()) return hash.status();
   int64_t now = clock_->NowMs();
-  auto id = users_->Create(f.username, f.mobile, *hash, now);
+  storage::UserStore::Taken collided = storage::UserStore::Taken::kUsername;
+  auto id = users_->Create(f.username, f.mobile, *hash, now, &collided);
   if (!id.ok()) {
     if (id.status().code() != Status::Code::kConflict) return id.status();
-    bool mobile = id.status().message().find("mobile") != std::string::npos;
-    return Status::Conflict(mobile ? msg::kMobileTaken.en : msg::kUsernameTaken.en);
+    return Status::Conflict(collided == storage::UserStore::Taken::kMobile ? msg::kMobileTaken
+                                                                           : msg::kUsernameTaken);
   }
   storage::User user{*id, f.username, f.mobile, *hash, now};
   return OpenSession(user, /*remembered=*/true, f.mobile);
@@ -301,8 +301,8 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
 
 Result<Session> SignupService::Login(std::string_view login, std::string_view password,
                                      bool remembered, const LoginGate& gate) {
-  const Status kWrong = Status::WrongCredentials(msg::kWrongLogin.en);
-  if (login.empty() || password.empty()) return Status::Invalid(msg::kMissingParameter.en);
+  const Status kWrong = Status::WrongCredentials(msg::kWrongLogin);
+  if (login.empty() || password.empty()) return Status::Invalid(msg::kMissingParameter);
   auto ask = [&](std::string_view account) { return gate ? gate(account) : Status::Ok(); };
   if (login.size() > 64 || password.size() > 128) {
     Status s = ask("login:" + std::string(login));
@@ -349,7 +349,7 @@ Status SignupService::Logout(std::string_view session_id) {
 }
 
 Result<storage::User> SignupService::SessionUser(std::string_view session_id) {
-  const Status kNoSession = Status::Unauthorized(msg::kNotLoggedIn.en);
+  const Status kNoSession = Status::Unauthorized(msg::kNotLoggedIn);
   if (!IsSessionIdShaped(session_id)) return kNoSession;
   std::optional<storage::ExpiringKv::Entry> entry;
   Status s = kv_->env()->View([&](Txn& txn) -> Status {

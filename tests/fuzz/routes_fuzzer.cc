@@ -9,7 +9,7 @@
 // served by regd's real HttpServer (HttpServer::ServeConnection): the same
 // code as an accepted connection (EventServer's framing and deadlines,
 // httplib's parser, the head and body limits, the error and exception
-// handlers, the security headers, Routes::Dispatch, LocalizeError), without
+// handlers, the security headers, Routes::Dispatch, json_reply), without
 // the accept loop. A thread drains the answer bytes meanwhile.
 //
 // The Routes are real: LMDB and SQLite in a temporary directory made once per

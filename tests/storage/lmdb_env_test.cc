@@ -197,7 +197,7 @@ TEST_CASE("deleting a missing key is not an error", "[lmdb_env]") {
   CHECK_FALSE(f.Get("k").has_value());
 }
 
-TEST_CASE("a full map gives kBusy and the environment stays usable", "[lmdb_env]") {
+TEST_CASE("a full map gives kFull and the environment stays usable", "[lmdb_env]") {
   Fixture f(64 * 1024);
   REQUIRE(f.Put("kept", "before the map filled").ok());
   const std::string value(2000, 'x');
@@ -209,7 +209,7 @@ TEST_CASE("a full map gives kBusy and the environment stays usable", "[lmdb_env]
   }
   INFO(last.ToString());
   REQUIRE_FALSE(last.ok());
-  CHECK(last.code() == Status::Code::kBusy);
+  CHECK(last.code() == Status::Code::kFull);
   CHECK(committed > 0);
   CHECK(last.retry_after_s() > 0);
   // The failed transaction was aborted: earlier data is intact, reads work, and
@@ -220,7 +220,7 @@ TEST_CASE("a full map gives kBusy and the environment stays usable", "[lmdb_env]
   CHECK_FALSE(f.Get("kept").has_value());
 }
 
-TEST_CASE("a full map inside one large transaction gives kBusy on put", "[lmdb_env]") {
+TEST_CASE("a full map inside one large transaction gives kFull on put", "[lmdb_env]") {
   Fixture f(64 * 1024);
   const std::string value(2000, 'y');
   Status s = f.env->Update([&](Txn& t) -> Status {
@@ -230,12 +230,12 @@ TEST_CASE("a full map inside one large transaction gives kBusy on put", "[lmdb_e
     }
     return Status::Ok();
   });
-  CHECK(s.code() == Status::Code::kBusy);
+  CHECK(s.code() == Status::Code::kFull);
   CHECK(f.Keys().empty());
   CHECK(f.Put("after", "small").ok());
 }
 
-TEST_CASE("a full map doubles up to its maximum, then writes get kBusy and reads go on",
+TEST_CASE("a full map doubles up to its maximum, then writes get kFull and reads go on",
           "[lmdb_env]") {
   const std::string value(2000, 'g');
   auto fill = [&](Fixture& f) {
@@ -246,7 +246,7 @@ TEST_CASE("a full map doubles up to its maximum, then writes get kBusy and reads
       if (last.ok()) ++committed;
     }
     INFO(last.ToString());
-    CHECK(last.code() == Status::Code::kBusy);
+    CHECK(last.code() == Status::Code::kFull);
     return committed;
   };
   Fixture fixed(64 * 1024);  // for comparison: what 64 KiB holds

@@ -134,10 +134,11 @@ TEST_CASE("each user gets a distinct id", "[user_store]") {
 TEST_CASE("a duplicate username is a conflict", "[user_store]") {
   Fixture f;
   f.Create("alice", "13800138000");
-  auto dup = f.store->Create("alice", "13900139000", "h", kNow);
+  UserStore::Taken taken = UserStore::Taken::kMobile;
+  auto dup = f.store->Create("alice", "13900139000", "h", kNow, &taken);
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.status().code() == Status::Code::kConflict);
-  CHECK(dup.status().message() == "username already registered");
+  CHECK(taken == UserStore::Taken::kUsername);
   // The store is still usable after the failed insert.
   f.Create("bob", "13900139000");
   auto n = f.store->CountUsers();
@@ -148,10 +149,11 @@ TEST_CASE("a duplicate username is a conflict", "[user_store]") {
 TEST_CASE("a duplicate mobile is a conflict", "[user_store]") {
   Fixture f;
   f.Create("alice", "13800138000");
-  auto dup = f.store->Create("bob", "13800138000", "h", kNow);
+  UserStore::Taken taken = UserStore::Taken::kUsername;
+  auto dup = f.store->Create("bob", "13800138000", "h", kNow, &taken);
   REQUIRE_FALSE(dup.ok());
   CHECK(dup.status().code() == Status::Code::kConflict);
-  CHECK(dup.status().message() == "mobile already registered");
+  CHECK(taken == UserStore::Taken::kMobile);
   auto bob = f.store->FindByUsername("bob");
   REQUIRE(bob.ok());
   CHECK_FALSE(bob->has_value());
@@ -234,11 +236,12 @@ int Race(UserStore* a, UserStore* b, const std::string& username, int round) {
     ++ready;
     while (ready.load() < 2) {
     }
-    auto r = store->Create(username, mobile, "h", kNow);
+    UserStore::Taken taken = UserStore::Taken::kMobile;
+    auto r = store->Create(username, mobile, "h", kNow, &taken);
     if (r.ok()) {
       ++ok;
     } else if (r.status().code() == Status::Code::kConflict &&
-               r.status().message() == "username already registered") {
+               taken == UserStore::Taken::kUsername) {
       ++conflicts;
     }
   };
