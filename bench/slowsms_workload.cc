@@ -70,8 +70,8 @@ void RunSlowSms(BenchContext& ctx) {
                 {"drain_ms", d.drain_ms},
                 {"provider_peak_in_flight", provider.peak_in_flight()},
                 {"all_within_1s", all_within_1s}};
-    std::string value = Num(d.latency.p50_ms) + " / " + Num(d.latency.p99_ms) + " / " +
-                        Num(d.latency.max_ms) + " ms";
+    std::string value = Num(d.latency.p50_ms, 1) + " / " + Num(d.latency.p99_ms, 1) + " / " +
+                        Num(d.latency.max_ms, 1) + " ms";
     if (d.undelivered() > 0) {
       value += " (" + Num(static_cast<double>(d.undelivered())) + " undelivered)";
     }

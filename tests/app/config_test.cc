@@ -157,7 +157,7 @@ TEST_CASE("zero or negative workers is invalid with a clear message", "[config]"
   CHECK(Refused({"--workers", "two"}).code() == Status::Code::kInvalid);
 }
 
-TEST_CASE("--workers goes up to 1024 sends in flight, no further", "[config]") {
+TEST_CASE("at most 1024 sends in flight may be asked for with --workers", "[config]") {
   CHECK(Parse({"--workers", "1024"}).workers == 1024);
   Status s = Refused({"--workers", "1025"});
   CHECK(s.code() == Status::Code::kInvalid);
