@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <system_error>
 
 #include "storage/log.h"
 
@@ -41,12 +42,22 @@ void ConsumerPool::Start() {
   for (int i = 0; i < min_threads_; ++i) SpawnLocked();
 }
 
-void ConsumerPool::SpawnLocked() {
+bool ConsumerPool::SpawnLocked() {
   uint64_t serial = next_serial_++;
+  std::thread t;
+  try {
+    t = std::thread([this, serial] { Run(serial); });
+  } catch (const std::system_error& e) {  // out of threads (ulimit -u, TasksMax)
+    no_spawn_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    LogError("queue: cannot start consumer thread %d: %s; %d keep sending", running_ + 1, e.what(),
+             running_);
+    return false;
+  }
   ++running_;
   ++idle_;
   peak_ = std::max(peak_, running_);
-  threads_.emplace(serial, std::thread([this, serial] { Run(serial); }));
+  threads_.emplace(serial, std::move(t));
+  return true;
 }
 
 std::vector<std::thread> ConsumerPool::TakeExitedLocked() {
@@ -85,7 +96,8 @@ void ConsumerPool::OnLeased(bool more_due) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     --idle_;
-    if (idle_ == 0 && running_ < max_threads_ && !stopping_) {
+    if (idle_ == 0 && running_ < max_threads_ && !stopping_ &&
+        std::chrono::steady_clock::now() >= no_spawn_until_) {
       // Every thread is busy now: start a spare for the next job.
       exited = TakeExitedLocked();
       SpawnLocked();

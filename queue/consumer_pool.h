@@ -128,8 +128,9 @@ class ConsumerPool {
   static int64_t BackoffMs(const Options& options, uint32_t attempts);
 
  private:
-  // Starts one thread, counted idle. Requires mu_.
-  void SpawnLocked();
+  // Starts one thread, counted idle. False (logged) if the system has no
+  // thread to give; the pool goes on with the threads it has. Requires mu_.
+  bool SpawnLocked();
   // Takes the threads that have left out of threads_. Requires mu_; the
   // caller joins them after unlocking.
   std::vector<std::thread> TakeExitedLocked();
@@ -159,6 +160,8 @@ class ConsumerPool {
   int running_ = 0;                          // threads not yet returned from Run; guarded by mu_
   int idle_ = 0;                             // of those, not running a handler; guarded by mu_
   int peak_ = 0;                             // the most running_ so far; guarded by mu_
+  // After a failed thread start, no other is tried before this; guarded by mu_.
+  std::chrono::steady_clock::time_point no_spawn_until_{};
   ConsumerStats stats_;
 };
 
