@@ -140,8 +140,9 @@ Status App::Init() {
     if (!http_->Serve()) LogError("the HTTP server stopped with an error");
   });
   auto depth = queue_->Depth();
-  LogInfo("regd started: data in %s, SMS provider %s, %d consumer(s), %zu job(s) queued",
-          config_.data_dir.c_str(), provider_->name(), config_.workers,
+  LogInfo("regd started: data in %s, SMS provider %s, up to %d SMS sends at once, %zu job(s) "
+          "queued",
+          config_.data_dir.c_str(), provider_->name(), consumers_->max_threads(),
           depth.ok() ? *depth : size_t{0});
   return Status::Ok();
 }

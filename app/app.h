@@ -7,8 +7,9 @@
 // stores close and the lock is released.
 // Tests start an App in-process on port 0; main does the same.
 //
-// Threads owned: the HTTP accept thread and its request pool, `workers`
-// consumer threads, one expiry sweeper.
+// Threads owned: the HTTP accept thread and its request pool, 2 to
+// `workers` consumer threads (ConsumerPool grows and shrinks them), one
+// expiry sweeper.
 // Thread-safety: Start and Shutdown from one thread.
 #pragma once
 

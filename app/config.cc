@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "queue/consumer_pool.h"
 #include "queue/token_bucket.h"
 #include "storage/files.h"
 
@@ -83,7 +84,9 @@ const std::map<std::string, Flag>& Flags() {
         }}},
       {"workers",
        {true,
-        [](Config& c, const std::string& v) { return ParseInt("workers", v, 1, 64, &c.workers); }}},
+        [](Config& c, const std::string& v) {
+          return ParseInt("workers", v, 1, queue::ConsumerPool::kMaxWorkers, &c.workers);
+        }}},
       {"max-attempts",
        {true,
         [](Config& c, const std::string& v) {
@@ -446,7 +449,9 @@ Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (
   --host HOST               address to listen on (default 127.0.0.1)
   --port N                  port (default 8000; 0 picks a free port and prints it)
   --data-dir DIR            where users.sqlite3 and lmdb/ live (default ./data)
-  --workers N               consumer threads sending SMS (default 2)
+  --workers N               SMS sends in flight at most: consumer threads, 2 always, more
+                            started while all are busy, gone after 10 s idle (default 128,
+                            up to 1024)
   --http-threads N          HTTP request threads (default 64); idle connections hold none
   --max-connections N       client connections open at once (default 4096); beyond it the
                             longest-idle one is closed, else the new one gets 503

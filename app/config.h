@@ -29,7 +29,7 @@ struct Config {
   std::string host = "127.0.0.1";
   int port = 8000;
   std::string data_dir = "./data";
-  int workers = 2;                          // consumer threads sending SMS
+  int workers = 128;                        // --workers: SMS sends in flight at most
   int http_threads = 64;                    // HTTP request threads
   int max_connections = 4096;               // client connections open at once
   int max_connections_per_client = 64;      // from one address; 0: no cap

@@ -4,10 +4,18 @@
 
 namespace regd::bench {
 
-FakeProvider::FakeProvider(int threads) {
+FakeProvider::FakeProvider(int threads, std::chrono::milliseconds delay) {
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_tcp_nodelay(true);
-  server_.Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
+  server_.Post("/sms", [this, delay](const httplib::Request& req, httplib::Response& res) {
+    if (delay.count() > 0) {
+      int now = ++in_flight_;
+      int peak = peak_in_flight_.load();
+      while (now > peak && !peak_in_flight_.compare_exchange_weak(peak, now)) {
+      }
+      std::this_thread::sleep_for(delay);
+      --in_flight_;
+    }
     SteadyTime now = std::chrono::steady_clock::now();
     auto j = nlohmann::json::parse(req.body, nullptr, false);
     if (!j.is_object() || !j.contains("mobile") || !j["mobile"].is_string()) {

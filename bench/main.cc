@@ -4,7 +4,8 @@
 // (fdatasync/s of the data dir's disk, a bare cpp-httplib hello-world), then
 // regd's HTTP throughput with wrk (static, count, captcha), the durable
 // sendcode flow, SMS delivery latency, full registrations, a burst of logins,
-// the job queue alone in-process, and regd's memory and start time. It prints
+// SMS delivery through a slow (300 ms) provider, the job queue alone
+// in-process, and regd's memory and start time. It prints
 // one table (with the targets; a missed target is reported, never a
 // failure) and writes every figure as JSON.
 //
@@ -13,12 +14,14 @@
 //   A: --access-log false --sms-rate off --abuse-limits off (static, count, captcha)
 //   B: as A, plus --dev-fixed-captcha and the webhook provider pointing at
 //      the fake SMS gateway in this process           (sendcode .. burst)
+//   C: as B with a 300 ms gateway of its own, one regd per phase, the first
+//      with regd's default --sms-rate                  (slowsms)
 //
 // Usage: regd_bench --regd PATH --hello PATH --lua-dir DIR [--out FILE]
 //                   [--tmp DIR] [--quick] [--only W1,W2,...] [--regd-flag F]...
 //   --quick  every run 0.4 times as long (for development; figures are noisier)
 //   --only   just these workloads: limit static count captcha connections
-//            sendcode delivery register burst queue memory (e.g. to profile one:
+//            sendcode delivery register burst slowsms queue memory (e.g. to profile one:
 //            perf record -g -p <regd pid>, or perf record -a -g -- regd_bench ...)
 //   --regd-flag  one more argument for every regd started (repeat it:
 //            --regd-flag --http-threads --regd-flag 64); a --http-threads
@@ -40,6 +43,7 @@
 #include "bench/flows.h"
 #include "bench/limits.h"
 #include "bench/report.h"
+#include "bench/slowsms_workload.h"
 #include "bench/workloads.h"
 
 namespace {
@@ -208,6 +212,7 @@ int main(int argc, char** argv) {
       report.Add("sendcode", "regd", "failed to start");
     }
   }
+  if (ctx.Enabled("slowsms")) regd::bench::RunSlowSms(ctx);
   if (ctx.Enabled("queue")) regd::bench::RunQueue(ctx);
   if (ctx.Enabled("memory")) regd::bench::ReportMemory(ctx, idle_rss, start_ms);
 

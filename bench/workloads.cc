@@ -118,14 +118,15 @@ std::optional<WrkResult> Wrk(BenchContext& ctx, const std::string& url, const st
 }  // namespace
 
 RegdInstance StartRegd(BenchContext& ctx, const std::string& name,
-                       const std::vector<std::string>& extra_args) {
+                       const std::vector<std::string>& extra_args, bool sms_rate_off) {
   RegdInstance r;
   std::string dir = ctx.tmp_dir + "/" + name;
   // --abuse-limits off: the load comes from one address, far past any
   // per-client limit a public server should have.
   std::vector<std::string> argv = {
-      ctx.regd_binary, "--port",     "0",   "--data-dir",     dir,  "--access-log",
-      "false",         "--sms-rate", "off", "--abuse-limits", "off"};
+      ctx.regd_binary, "--port",         "0",  "--data-dir", dir, "--access-log",
+      "false",         "--abuse-limits", "off"};
+  if (sms_rate_off) argv.insert(argv.end(), {"--sms-rate", "off"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   argv.insert(argv.end(), ctx.regd_flags.begin(), ctx.regd_flags.end());
   auto p = std::make_unique<ChildProcess>();

@@ -56,10 +56,11 @@ struct RegdInstance {
   double start_to_first_200_ms = 0;
 };
 // nullptr process if it failed to start. extra_args follow the common ones
-// (--port 0 --data-dir DIR --access-log false --sms-rate off), then
+// (--port 0 --data-dir DIR --access-log false --sms-rate off --abuse-limits
+// off; with sms_rate_off false, no --sms-rate: regd's default), then
 // ctx.regd_flags.
 RegdInstance StartRegd(BenchContext& ctx, const std::string& name,
-                       const std::vector<std::string>& extra_args);
+                       const std::vector<std::string>& extra_args, bool sms_rate_off = true);
 
 void RunLimit(BenchContext& ctx);
 void RunStatic(BenchContext& ctx, ChildProcess& regd);

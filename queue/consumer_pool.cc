@@ -4,13 +4,18 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <system_error>
 
 #include "storage/log.h"
 
 namespace regd::queue {
 
 ConsumerPool::ConsumerPool(JobQueue* queue, const Clock* clock, Options options)
-    : queue_(queue), clock_(clock), options_(options) {}
+    : queue_(queue),
+      clock_(clock),
+      options_(options),
+      max_threads_(std::clamp(options.workers, 1, kMaxWorkers)),
+      min_threads_(std::clamp(options.min_workers, 1, max_threads_)) {}
 
 void ConsumerStats::RecordLatency(int64_t us) {
   size_t i = 0;
@@ -33,32 +38,107 @@ void ConsumerPool::Register(const std::string& type, JobHandler handler) {
 }
 
 void ConsumerPool::Start() {
-  int n = std::max(1, options_.workers);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = 0; i < min_threads_; ++i) SpawnLocked();
+}
+
+bool ConsumerPool::SpawnLocked() {
+  uint64_t serial = next_serial_++;
+  std::thread t;
+  try {
+    t = std::thread([this, serial] { Run(serial); });
+  } catch (const std::system_error& e) {  // out of threads (ulimit -u, TasksMax)
+    no_spawn_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    LogError("queue: cannot start consumer thread %d: %s; %d keep sending", running_ + 1, e.what(),
+             running_);
+    return false;
+  }
+  ++running_;
+  ++idle_;
+  peak_ = std::max(peak_, running_);
+  threads_.emplace(serial, std::move(t));
+  return true;
+}
+
+std::vector<std::thread> ConsumerPool::TakeExitedLocked() {
+  std::vector<std::thread> taken;
+  for (uint64_t serial : exited_) {
+    auto it = threads_.find(serial);
+    if (it == threads_.end()) continue;
+    taken.push_back(std::move(it->second));
+    threads_.erase(it);
+  }
+  exited_.clear();
+  return taken;
+}
+
+bool ConsumerPool::Leave(uint64_t serial, bool only_if_extra) {
+  std::vector<std::thread> others;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    running_ += n;
+    if (only_if_extra && running_ <= min_threads_) return false;
+    // The threads that left before this one; this one is joined by the next
+    // to start or leave, or by Stop. None waits for a thread that waits for
+    // it: each takes only the threads that left before it did.
+    others = TakeExitedLocked();
+    --running_;
+    --idle_;
+    exited_.push_back(serial);
+    exited_cv_.notify_all();
   }
-  for (int i = 0; i < n; ++i) {
-    threads_.emplace_back([this] {
-      Run();
-      std::lock_guard<std::mutex> lock(mu_);
-      --running_;
-      exited_cv_.notify_all();
-    });
+  for (auto& t : others) t.join();
+  return true;
+}
+
+void ConsumerPool::OnLeased(bool more_due) {
+  std::vector<std::thread> exited;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --idle_;
+    if (idle_ == 0 && running_ < max_threads_ && !stopping_ &&
+        std::chrono::steady_clock::now() >= no_spawn_until_) {
+      // Every thread is busy now: start a spare for the next job.
+      exited = TakeExitedLocked();
+      SpawnLocked();
+    } else if (more_due && idle_ > 0) {
+      wake = true;  // an idle thread may be asleep while a job is due
+    }
   }
+  if (wake) queue_->NotifyEnqueued();
+  for (auto& t : exited) t.join();
+}
+
+void ConsumerPool::OnFinished() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++idle_;
+}
+
+int ConsumerPool::Threads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
+}
+
+int ConsumerPool::PeakThreads() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return peak_;
 }
 
 bool ConsumerPool::Stop(std::chrono::milliseconds bound) {
   stopping_ = true;
   queue_->WakeAll();
+  std::map<uint64_t, std::thread> threads;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!exited_cv_.wait_for(lock, bound, [this] { return running_ == 0; })) return false;
+    // Every thread has left Run, and none can start another: only a running
+    // thread starts one.
+    threads.swap(threads_);
+    exited_.clear();
   }
-  for (auto& t : threads_) {
+  for (auto& [serial, t] : threads) {
     if (t.joinable()) t.join();
   }
-  threads_.clear();
   return true;
 }
 
@@ -68,16 +148,19 @@ int64_t ConsumerPool::BackoffMs(const Options& o, uint32_t attempts) {
   return std::min(d, o.backoff_max_ms);
 }
 
-void ConsumerPool::Run() {
+void ConsumerPool::Run(uint64_t serial) {
+  auto idle_since = std::chrono::steady_clock::now();
   while (!stopping_) {
     uint64_t seen = queue_->generation();
-    auto job = queue_->Lease(options_.lease_ms);
+    bool more_due = false;
+    auto job = queue_->Lease(options_.lease_ms, &more_due);
     if (!job.ok()) {
       LogError("queue: lease failed: %s", job.status().ToString().c_str());
       queue_->WaitForWork(seen, std::chrono::steady_clock::now() + std::chrono::seconds(1));
       continue;
     }
     if (job->has_value()) {
+      OnLeased(more_due);
       const Job& j = **job;
       auto it = handlers_.find(j.type);
       auto started = std::chrono::steady_clock::now();
@@ -90,19 +173,27 @@ void ConsumerPool::Run() {
                        .count();
       stats_.RecordLatency(us);
       Finish(j, result, us);
+      OnFinished();
+      idle_since = std::chrono::steady_clock::now();
       continue;
+    }
+    if (std::chrono::steady_clock::now() - idle_since >=
+            std::chrono::milliseconds(options_.idle_exit_ms) &&
+        Leave(serial, /*only_if_extra=*/true)) {
+      return;
     }
     // Nothing due: sleep until the next due time or a wake-up, and at most
     // kIdleRecheckMs (another process may have made a job due).
     auto next = queue_->NextDueMs();
-    int64_t wait_ms = kIdleRecheckMs;
+    int64_t wait_ms = std::min(kIdleRecheckMs, std::max<int64_t>(1, options_.idle_exit_ms));
     if (next.ok() && next->has_value()) {
-      wait_ms = std::clamp<int64_t>(**next - clock_->NowMs(), 0, kIdleRecheckMs);
+      wait_ms = std::clamp<int64_t>(**next - clock_->NowMs(), 0, wait_ms);
     }
     if (stopping_) break;
     queue_->WaitForWork(seen,
                         std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms));
   }
+  Leave(serial, /*only_if_extra=*/false);
 }
 
 void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {

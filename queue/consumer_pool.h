@@ -15,6 +15,20 @@
 // Backoff: base * 2^(attempts-1), capped at max, with ±20% jitter; a
 // handler may name its own delay (a provider's Retry-After).
 //
+// Sends in flight: a send mostly waits for the provider (300 ms is normal
+// over the internet), so the pool holds as many threads as there are jobs
+// to wait for, up to a cap. Start starts min_workers threads (2) that never
+// leave. A thread is idle while it is not running a handler. When a thread
+// leases a job and no other thread is idle, it starts one more (up to
+// `workers`), so one is always ready for the next job; when the lease says
+// more jobs are due and some thread is idle, it wakes one, so a backlog
+// (also one made due by another process) is taken up by a chain of threads
+// within milliseconds. A thread beyond min_workers that has found no job
+// for idle_exit_ms leaves. The send rate is not the pool's business: the
+// SMS handler reserves its slot in a shared TokenBucket before it sends.
+// Exited threads are joined by the next thread that starts or leaves, and
+// by Stop.
+//
 // Shutdown (Stop): no new job is leased; handlers already running may finish
 // within a bound (default 10 s), then the threads are joined. If a handler
 // is still running at the bound, Stop returns false and leaves its thread
@@ -26,7 +40,8 @@
 // duration.
 //
 // Ownership: owns its threads; the destructor stops them. The JobQueue must
-// outlive the pool. Thread-safety: Register before Start; stats are atomics.
+// outlive the pool. Thread-safety: Register before Start; Start and Stop
+// from one thread; stats and Threads() from any thread.
 #pragma once
 
 #include <atomic>
@@ -77,9 +92,15 @@ class ConsumerPool {
  public:
   // The longest an idle consumer sleeps before it looks at the queue again.
   static constexpr int64_t kIdleRecheckMs = 1000;
+  // The most consumer threads a pool may have (--workers' upper bound).
+  static constexpr int kMaxWorkers = 1024;
+  // --workers' default: a 300 ms provider at 400 sends/s.
+  static constexpr int kDefaultWorkers = 128;
 
   struct Options {
-    int workers = 2;
+    int workers = kDefaultWorkers;  // the most threads (sends in flight); 1..kMaxWorkers
+    int min_workers = 2;            // threads that never leave (at most workers)
+    int64_t idle_exit_ms = 10000;   // a thread beyond min_workers idle this long leaves
     int64_t lease_ms = 60000;
     int64_t backoff_base_ms = 1000;
     int64_t backoff_max_ms = 60000;
@@ -98,22 +119,49 @@ class ConsumerPool {
   bool Stop(std::chrono::milliseconds bound = std::chrono::seconds(10));
 
   const ConsumerStats& stats() const { return stats_; }
+  // Consumer threads now (started and not yet left), and the most so far.
+  int Threads();
+  int PeakThreads();
+  // The most threads this pool may have: options.workers, clamped.
+  int max_threads() const { return max_threads_; }
   // The delay before attempt `attempts + 1`, without jitter.
   static int64_t BackoffMs(const Options& options, uint32_t attempts);
 
  private:
-  void Run();
+  // Starts one thread, counted idle. False (logged) if the system has no
+  // thread to give; the pool goes on with the threads it has. Requires mu_.
+  bool SpawnLocked();
+  // Takes the threads that have left out of threads_. Requires mu_; the
+  // caller joins them after unlocking.
+  std::vector<std::thread> TakeExitedLocked();
+  void Run(uint64_t serial);
+  // Counts thread `serial` gone and joins the threads that left before it.
+  // With only_if_extra, only if more than min_workers threads run (else
+  // false, nothing done).
+  bool Leave(uint64_t serial, bool only_if_extra);
+  // A job was leased: counts this thread busy; starts or wakes another.
+  void OnLeased(bool more_due);
+  // The handler returned: counts this thread idle again.
+  void OnFinished();
   void Finish(const Job& job, const HandlerResult& result, int64_t duration_us);
 
   JobQueue* const queue_;
   const Clock* const clock_;
   const Options options_;
+  const int max_threads_;
+  const int min_threads_;
   std::map<std::string, JobHandler> handlers_;  // written only before Start
   std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable exited_cv_;
-  int running_ = 0;  // threads not yet returned from Run; guarded by mu_
+  std::map<uint64_t, std::thread> threads_;  // guarded by mu_; by serial number
+  std::vector<uint64_t> exited_;             // guarded by mu_; left Run, not yet joined
+  uint64_t next_serial_ = 0;                 // guarded by mu_
+  int running_ = 0;                          // threads not yet returned from Run; guarded by mu_
+  int idle_ = 0;                             // of those, not running a handler; guarded by mu_
+  int peak_ = 0;                             // the most running_ so far; guarded by mu_
+  // After a failed thread start, no other is tried before this; guarded by mu_.
+  std::chrono::steady_clock::time_point no_spawn_until_{};
   ConsumerStats stats_;
 };
 

@@ -259,8 +259,9 @@ Result<uint64_t> JobQueue::EnqueueNow(std::string_view type, std::string_view pa
   return id;
 }
 
-Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
+Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms, bool* more_due) {
   std::optional<Job> taken;
+  bool more = false;
   int64_t now = clock_->NowMs();
   std::vector<std::pair<uint64_t, int64_t>> orphans;  // due entries without a job
   // The read transaction begins after lease_mu_ is held: a job Acked after
@@ -272,6 +273,10 @@ Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
       if (due > now) return false;
       auto held = leases_.find(id);
       if (held != leases_.end() && held->second.until_ms > now) return true;
+      if (taken) {  // one more due job nobody holds (it may yet prove an orphan)
+        more = true;
+        return false;
+      }
       auto raw = txn.Get(jobs_, IdKey(id));
       if (!raw.ok()) return raw.status();
       if (!raw->has_value()) {
@@ -290,11 +295,12 @@ Result<std::optional<Job>> JobQueue::Lease(int64_t lease_ms) {
           std::max(now + lease_ms, held != leases_.end() ? held->second.until_ms + 1 : int64_t{0});
       leases_[id] = Held{job->lease_until_ms, job->attempts};
       taken = std::move(job).value();
-      return false;
+      return more_due != nullptr;  // look on only if the caller asks
     });
   });
   if (!s.ok()) return s;
   if (!orphans.empty()) DropOrphans(orphans);
+  if (more_due != nullptr) *more_due = more;
   return taken;
 }
 

@@ -123,8 +123,9 @@ class JobQueue {
   Result<uint64_t> EnqueueNow(std::string_view type, std::string_view payload);
 
   // Takes the first job due at or before now, leasing it for lease_ms.
-  // nullopt when no job is due.
-  Result<std::optional<Job>> Lease(int64_t lease_ms);
+  // nullopt when no job is due. With more_due, also says whether another
+  // job is due now that nobody holds (the consumer pool grows on it).
+  Result<std::optional<Job>> Lease(int64_t lease_ms, bool* more_due = nullptr);
   // Deletes a leased job after its handler succeeded (unless its payload was
   // replaced meanwhile, see above) and releases the lease. A missing job is
   // not an error.

@@ -86,6 +86,9 @@ std::string SmsDedupKey(std::string_view mobile) { return "sms:" + std::string(m
 
 namespace {
 
+// The longest a consumer sleeps for its send slot under --sms-rate.
+constexpr int64_t kMaxRateWaitMs = 1000;
+
 int64_t SteadyMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
@@ -100,11 +103,16 @@ JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock, TokenBuc
     if (!sms.ok()) return {HandlerResult::Kind::kPermanent, sms.status().message()};
     int64_t left_ms = sms->expires_at_ms - clock->NowMs();
     if (left_ms <= 0) return {HandlerResult::Kind::kExpired, "code expired before it was sent"};
-    while (limiter != nullptr) {
-      int64_t wait_ms = limiter->TryTake(SteadyMs());
-      if (wait_ms == 0) break;
-      if (wait_ms > 1000) return {HandlerResult::Kind::kDeferred, "over the send rate", wait_ms};
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    if (limiter != nullptr) {
+      // The slot is reserved before the wait, so every consumer thread
+      // waiting here holds a different one and together they keep the rate.
+      // Further than kMaxRateWaitMs ahead: put the job off rather than hold
+      // a consumer asleep.
+      TokenBucket::Reservation slot = limiter->Reserve(SteadyMs(), kMaxRateWaitMs);
+      if (!slot.reserved) {
+        return {HandlerResult::Kind::kDeferred, "over the send rate", slot.wait_ms};
+      }
+      if (slot.wait_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(slot.wait_ms));
     }
     SmsMessage msg{sms->mobile, sms->code};  // ttl_minutes: the code's lifetime, 5
     SendOutcome out = provider->Send(msg);

@@ -50,9 +50,10 @@ Result<SmsJob> DecodeSmsJob(std::string_view payload,
 Result<SmsJobSummary> SummarizeSmsJob(std::string_view payload);
 
 // The handler for kSmsJobType. provider, clock and limiter (optional: the
-// provider's send rate) must outlive it. Over the rate, the handler waits up
-// to 1 s for a token; longer waits put the job off without costing an
-// attempt.
+// provider's send rate) must outlive it. Over the rate, the handler reserves
+// a token up to 1 s ahead and sleeps until it (TokenBucket::Reserve), so any
+// number of consumers together keep to the rate; longer waits put the job
+// off without costing an attempt.
 // secret (optional) opens sealed codes.
 JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock,
                              TokenBucket* limiter = nullptr,

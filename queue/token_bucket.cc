@@ -10,6 +10,11 @@ TokenBucket::TokenBucket(double rate, double burst)
     : rate_(rate), burst_(std::max(1.0, burst)), tokens_(std::max(1.0, burst)) {}
 
 int64_t TokenBucket::TryTake(int64_t now_ms) {
+  Reservation r = Reserve(now_ms, 0);
+  return r.reserved ? 0 : r.wait_ms;
+}
+
+TokenBucket::Reservation TokenBucket::Reserve(int64_t now_ms, int64_t max_wait_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   if (last_ms_ >= 0 && now_ms > last_ms_) {
     tokens_ = std::min(burst_, tokens_ + (now_ms - last_ms_) * rate_ / 1000.0);
@@ -17,9 +22,13 @@ int64_t TokenBucket::TryTake(int64_t now_ms) {
   if (last_ms_ < 0 || now_ms > last_ms_) last_ms_ = now_ms;
   if (tokens_ >= 1.0) {
     tokens_ -= 1.0;
-    return 0;
+    return {true, 0};
   }
-  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens_) * 1000.0 / rate_)));
+  int64_t wait =
+      std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1.0 - tokens_) * 1000.0 / rate_)));
+  if (wait > max_wait_ms) return {false, wait};
+  tokens_ -= 1.0;  // promised: the refill pays it back by now + wait
+  return {true, wait};
 }
 
 bool ParseRate(const std::string& text, double* per_second) {

@@ -29,13 +29,14 @@ Status Refused(const Args& args, const Args& env = {}) {
 
 }  // namespace
 
-TEST_CASE("no flags give 127.0.0.1:8000, ./data, the console provider and 2 workers", "[config]") {
+TEST_CASE("no flags give 127.0.0.1:8000, ./data, the console provider and 128 workers",
+          "[config]") {
   Config c = Parse({});
   CHECK(c.host == "127.0.0.1");
   CHECK(c.port == 8000);
   CHECK(c.data_dir == "./data");
   CHECK(c.sms.name == "console");
-  CHECK(c.workers == 2);
+  CHECK(c.workers == 128);  // SMS sends in flight at most; the pool starts with 2
   CHECK(c.web_root.empty());
   CHECK(c.dev_fixed_captcha.empty());
   CHECK_FALSE(c.show_help);
@@ -154,6 +155,13 @@ TEST_CASE("zero or negative workers is invalid with a clear message", "[config]"
   CHECK_THAT(s.message(), Contains("--workers"));
   CHECK(Refused({"--workers=-2"}).code() == Status::Code::kInvalid);
   CHECK(Refused({"--workers", "two"}).code() == Status::Code::kInvalid);
+}
+
+TEST_CASE("at most 1024 sends in flight may be asked for with --workers", "[config]") {
+  CHECK(Parse({"--workers", "1024"}).workers == 1024);
+  Status s = Refused({"--workers", "1025"});
+  CHECK(s.code() == Status::Code::kInvalid);
+  CHECK_THAT(s.message(), Contains("--workers") && Contains("1024"));
 }
 
 TEST_CASE("an unknown flag is invalid and named in the message", "[config]") {

@@ -398,3 +398,104 @@ TEST_CASE("several workers run many jobs exactly once each", "[consumer_pool]") 
   CHECK(pool.stats().done.load() == kJobs);
   CHECK(f.Depth() == 0);
 }
+
+TEST_CASE("a grown pool shrinks back to its two threads after it has been idle",
+          "[consumer_pool]") {
+  Fixture f;
+  ConsumerPool::Options o = FastOptions();
+  o.workers = 32;
+  o.idle_exit_ms = 300;
+  ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  pool.Register("slow", [&](const Job&) {
+    int now = ++running;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(200ms);
+    --running;
+    return HandlerResult{};
+  });
+  pool.Start();
+  CHECK(pool.Threads() == 2);
+  for (int i = 0; i < 20; ++i) f.Enqueue("slow", "");
+  REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 20; }));
+  CHECK(most.load() >= 10);  // the jobs ran side by side, not two at a time
+  CHECK(pool.PeakThreads() > 10);
+  CHECK(pool.PeakThreads() <= 32);
+  CHECK(WaitUntil([&] { return pool.Threads() == 2; }, 5s));
+  // The two that stay still take new work, and grow again when needed.
+  for (int i = 0; i < 4; ++i) f.Enqueue("slow", "");
+  CHECK(WaitUntil([&] { return pool.stats().done.load() == 24; }));
+  CHECK(pool.Stop());
+  CHECK(pool.Threads() == 0);
+}
+
+TEST_CASE("the pool never runs more threads than --workers", "[consumer_pool]") {
+  Fixture f;
+  ConsumerPool::Options o = FastOptions();
+  o.workers = 4;
+  ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  pool.Register("slow", [&](const Job&) {
+    int now = ++running;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(50ms);
+    --running;
+    return HandlerResult{};
+  });
+  pool.Start();
+  for (int i = 0; i < 30; ++i) f.Enqueue("slow", "");
+  REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 30; }));
+  CHECK(most.load() == 4);
+  CHECK(pool.PeakThreads() == 4);
+  CHECK(pool.Stop());
+}
+
+TEST_CASE("a backlog due at start is taken up by many threads, not two", "[consumer_pool]") {
+  Fixture f;
+  // Due already, enqueued without a wake-up (as a backlog found at start or
+  // made due by another process).
+  for (int i = 0; i < 12; ++i) f.EnqueueAt("slow", SystemClock::Get()->NowMs());
+  ConsumerPool::Options o = FastOptions();
+  o.workers = ConsumerPool::kDefaultWorkers;
+  ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  pool.Register("slow", [&](const Job&) {
+    int now = ++running;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(500ms);
+    --running;
+    return HandlerResult{};
+  });
+  auto start = std::chrono::steady_clock::now();
+  pool.Start();
+  REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 12; }));
+  CHECK(most.load() == 12);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);  // two at a time: 3 s
+  CHECK(pool.Stop());
+}
+
+TEST_CASE("stopping a pool that is growing joins every thread", "[consumer_pool]") {
+  Fixture f;
+  ConsumerPool::Options o = FastOptions();
+  o.workers = 64;
+  for (int round = 0; round < 5; ++round) {
+    ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
+    pool.Register("quick", [](const Job&) {
+      std::this_thread::sleep_for(1ms);
+      return HandlerResult{};
+    });
+    pool.Start();
+    for (int i = 0; i < 50; ++i) f.Enqueue("quick", "");
+    CHECK(pool.Stop());
+    CHECK(pool.Threads() == 0);
+  }
+}

@@ -27,6 +27,27 @@ TEST_CASE("a token bucket never holds more than its burst", "[token_bucket]") {
   CHECK(b.TryTake(t) > 0);
 }
 
+TEST_CASE("reservations take tokens that are not there yet, one after another", "[token_bucket]") {
+  TokenBucket b(10, 1);  // 10/s, burst 1
+  int64_t t = 1'000'000;
+  auto r = b.Reserve(t, 1000);
+  CHECK(r.reserved);
+  CHECK(r.wait_ms == 0);
+  // Ten threads asking at the same moment get ten different slots, 100 ms
+  // apart: none of them is promised a token another one gets.
+  for (int i = 1; i <= 10; ++i) {
+    r = b.Reserve(t, 1000);
+    CHECK(r.reserved);
+    CHECK(r.wait_ms == 100 * i);
+  }
+  r = b.Reserve(t, 1000);  // the next slot is further than the most it would wait
+  CHECK_FALSE(r.reserved);
+  CHECK(r.wait_ms == 1100);
+  CHECK(b.TryTake(t + 900) > 0);                 // the promised tokens are not there for others
+  CHECK_FALSE(b.Reserve(t + 1000, 0).reserved);  // the tenth slot's
+  CHECK(b.Reserve(t + 1100, 0).reserved);
+}
+
 TEST_CASE("rates parse per second, minute and hour", "[token_bucket]") {
   double r = 0;
   REQUIRE(ParseRate("20/s", &r));

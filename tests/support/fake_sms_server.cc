@@ -2,10 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace regd::testing {
 
 FakeSmsServer::FakeSmsServer() {
+  server_.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   server_.Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
+    auto arrived_at = std::chrono::steady_clock::now();
     int status;
     std::chrono::milliseconds delay;
     std::string retry_after;
@@ -14,6 +18,7 @@ FakeSmsServer::FakeSmsServer() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++requests_;
+      peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
       if (!reject_prefix_.empty() && to.rfind(reject_prefix_, 0) == 0) {
         status = reject_status_;
       } else if (!scripted_.empty()) {
@@ -28,6 +33,7 @@ FakeSmsServer::FakeSmsServer() {
     ReceivedSms sms;
     sms.raw_body = req.body;
     sms.content_type = req.get_header_value("Content-Type");
+    sms.arrived_at = arrived_at;
     if (body.is_object()) {
       sms.mobile = body.value("mobile", "");
       sms.code = body.value("code", "");
@@ -39,11 +45,12 @@ FakeSmsServer::FakeSmsServer() {
     }
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
     res.status = status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --in_flight_;
+      if (status >= 200 && status < 300) accepted_.push_back(sms);
+    }
     if (status >= 200 && status < 300) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        accepted_.push_back(sms);
-      }
       cv_.notify_all();
       res.set_content(R"({"ok":true})", "application/json");
     } else {
@@ -104,6 +111,11 @@ std::vector<ReceivedSms> FakeSmsServer::Received() {
 size_t FakeSmsServer::RequestCount() {
   std::lock_guard<std::mutex> lock(mu_);
   return requests_;
+}
+
+int FakeSmsServer::PeakInFlight() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return peak_in_flight_;
 }
 
 bool FakeSmsServer::WaitForAccepted(size_t n, std::chrono::milliseconds timeout) {

@@ -1,7 +1,9 @@
 // FakeSmsServer: the one fake in regd's tests, at the network edge. A real
 // HTTP server on 127.0.0.1 (an ephemeral port) that receives what the webhook
 // provider POSTs, the way a person's phone receives the SMS. Tests read the
-// codes it received and script its answers (status codes, delays).
+// codes it received and script its answers (status codes, delays). It
+// answers up to kThreads requests at once (a slow provider must not be what
+// limits the sends in flight) and counts how many it held at once.
 //
 // Thread-safety: all methods are safe from any thread; it serves on its own.
 #pragma once
@@ -25,10 +27,13 @@ struct ReceivedSms {
   int ttl_minutes = 0;
   std::string raw_body;
   std::string content_type;
+  std::chrono::steady_clock::time_point arrived_at;  // when the request came in
 };
 
 class FakeSmsServer {
  public:
+  static constexpr int kThreads = 64;  // requests answered at once
+
   FakeSmsServer();
   ~FakeSmsServer();
 
@@ -53,6 +58,8 @@ class FakeSmsServer {
   std::vector<ReceivedSms> Received();
   // Every request received, accepted or not.
   size_t RequestCount();
+  // The most requests it held at once (received, not yet answered).
+  int PeakInFlight();
   // Waits until at least n messages were accepted; false on timeout.
   bool WaitForAccepted(size_t n, std::chrono::milliseconds timeout);
   // The latest accepted code for mobile, waiting up to timeout.
@@ -74,6 +81,8 @@ class FakeSmsServer {
   std::vector<ReceivedSms> accepted_;   // guarded by mu_
   std::vector<ReceivedSms> received_;   // guarded by mu_
   size_t requests_ = 0;                 // guarded by mu_
+  int in_flight_ = 0;                   // guarded by mu_
+  int peak_in_flight_ = 0;              // guarded by mu_
 };
 
 }  // namespace regd::testing
