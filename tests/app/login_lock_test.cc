@@ -66,6 +66,14 @@ void LoginsAtOnce(int n, int port, const std::string& login,
   for (auto& t : threads) t.join();
 }
 
+// Sanitizers keep freed memory in quarantine and map shadow memory, so RSS
+// says nothing about regd's own tables there; the plain build checks it.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 long RssKb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -164,5 +172,9 @@ TEST_CASE("regd's memory stays flat under 10,000 failed logins with 16 KB login 
   REQUIRE(before > 0);
   // The strings alone would be 10,000 × 16 KB × 2 tables = 320 MB; fixed-size
   // entries are 10,000 × 80 B per table.
-  CHECK(after - before < 16 * 1024);
+  if (kSanitized) {
+    WARN("sanitized build: the RSS bound is checked by the plain build only");
+  } else {
+    CHECK(after - before < 16 * 1024);
+  }
 }
