@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "queue/sms_job.h"
+#include "sms/sms_job.h"
 #include "storage/clock.h"
 #include "storage/log.h"
 
@@ -54,7 +54,7 @@ Status App::Init() {
   if (!queue.ok()) return queue.status();
   queue_ = std::move(queue).value();
 
-  auto provider = queue::MakeSmsProvider(config_.sms, clock);
+  auto provider = sms::MakeSmsProvider(config_.sms, clock);
   if (!provider.ok()) return provider.status();
   provider_ = std::move(provider).value();
   queue::ConsumerPool::Options pool;
@@ -67,22 +67,21 @@ Status App::Init() {
     sms_rate_ = std::make_unique<queue::TokenBucket>(config_.sms_rate_per_s,
                                                      std::max(1.0, config_.sms_rate_per_s));
   }
-  consumers_->Register(
-      queue::kSmsJobType,
-      queue::MakeSmsJobHandler(provider_.get(), clock, sms_rate_.get(), secret_.get()));
+  consumers_->Register(sms::kSmsJobType, sms::MakeSmsJobHandler(provider_.get(), clock,
+                                                                sms_rate_.get(), secret_.get()));
   sweeper_ = std::make_unique<storage::ExpirySweeper>(kv_.get(), clock);
 
-  web::SignupOptions signup;
+  account::SignupOptions signup;
   signup.fixed_captcha = config_.dev_fixed_captcha;
   if (!signup.fixed_captcha.empty()) {
     LogWarn("--dev-fixed-captcha is set: every captcha's answer is '%s'. For tests only.",
             signup.fixed_captcha.c_str());
   }
   if (config_.pwhash == "min") {
-    signup.pwhash = storage::PwhashCost::Minimum();
+    signup.pwhash = account::PwhashCost::Minimum();
     LogWarn("--pwhash min: passwords are hashed with the weakest cost. For tests only.");
   }
-  web::AbuseOptions abuse = config_.abuse;
+  account::AbuseOptions abuse = config_.abuse;
   abuse.enabled = config_.abuse_limits;
   abuse.login_lockout = config_.login_lockout;
   if (config_.abuse_limits) {
@@ -94,10 +93,11 @@ Status App::Init() {
         "--abuse-limits off: no per-IP limits, login locks or SMS budgets. For tests and "
         "benchmarks only; never on a public server.");
   }
-  guard_ = std::make_unique<web::AbuseGuard>(abuse);
-  hashes_ = std::make_unique<storage::HashPool>(config_.hash_workers, config_.hash_queue);
-  signup_ = std::make_unique<web::SignupService>(kv_.get(), queue_.get(), users_.get(),
-                                                 hashes_.get(), secret_.get(), clock, signup);
+  guard_ = std::make_unique<account::AbuseGuard>(abuse);
+  hashes_ = std::make_unique<account::HashPool>(config_.hash_workers, config_.hash_queue);
+  signup_ =
+      std::make_unique<account::SignupService>(kv_.get(), queue_.get(), users_.get(), hashes_.get(),
+                                               secret_.get(), clock, signup, guard_.get());
   files_ = config_.web_root.empty() ? web::StaticFiles::Embedded()
                                     : web::StaticFiles::FromDirectory(config_.web_root);
   metrics_ = std::make_unique<web::Metrics>();
@@ -140,10 +140,11 @@ Status App::Init() {
     if (!http_->Serve()) LogError("the HTTP server stopped with an error");
   });
   auto depth = queue_->Depth();
-  LogInfo("regd started: data in %s, SMS provider %s, up to %d SMS sends at once, %zu job(s) "
-          "queued",
-          config_.data_dir.c_str(), provider_->name(), consumers_->max_threads(),
-          depth.ok() ? *depth : size_t{0});
+  LogInfo(
+      "regd started: data in %s, SMS provider %s, up to %d SMS sends at once, %zu job(s) "
+      "queued",
+      config_.data_dir.c_str(), provider_->name(), consumers_->max_threads(),
+      depth.ok() ? *depth : size_t{0});
   return Status::Ok();
 }
 

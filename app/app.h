@@ -17,24 +17,24 @@
 #include <string>
 #include <thread>
 
+#include "account/abuse_guard.h"
+#include "account/hash_pool.h"
+#include "account/signup_service.h"
 #include "app/config.h"
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
-#include "queue/sms_provider.h"
 #include "queue/token_bucket.h"
+#include "sms/sms_provider.h"
 #include "storage/dir_lock.h"
 #include "storage/expiring_kv.h"
 #include "storage/expiry_sweeper.h"
-#include "storage/hash_pool.h"
 #include "storage/lmdb_env.h"
 #include "storage/server_secret.h"
 #include "storage/status.h"
 #include "storage/user_store.h"
-#include "web/abuse_guard.h"
 #include "web/http_server.h"
 #include "web/metrics.h"
 #include "web/routes.h"
-#include "web/signup_service.h"
 #include "web/static_files.h"
 
 namespace regd::app {
@@ -62,13 +62,13 @@ class App {
   std::unique_ptr<storage::ExpiringKv> kv_;
   std::unique_ptr<storage::UserStore> users_;
   std::unique_ptr<queue::JobQueue> queue_;
-  std::unique_ptr<queue::SmsProvider> provider_;
+  std::unique_ptr<sms::SmsProvider> provider_;
   std::unique_ptr<queue::TokenBucket> sms_rate_;  // null: no send-rate limit
   std::unique_ptr<queue::ConsumerPool> consumers_;
   std::unique_ptr<storage::ExpirySweeper> sweeper_;
-  std::unique_ptr<web::AbuseGuard> guard_;
-  std::unique_ptr<storage::HashPool> hashes_;
-  std::unique_ptr<web::SignupService> signup_;
+  std::unique_ptr<account::AbuseGuard> guard_;
+  std::unique_ptr<account::HashPool> hashes_;
+  std::unique_ptr<account::SignupService> signup_;
   std::unique_ptr<web::StaticFiles> files_;
   std::unique_ptr<web::Metrics> metrics_;
   std::unique_ptr<web::Routes> routes_;

@@ -55,9 +55,9 @@ Flag Text(std::string& (*field)(Config&)) {
 }
 
 // A per-client rate limit: "30/m", "20/h", ... or "off".
-Flag Rate(const char* flag, web::RateLimit* (*field)(Config&)) {
+Flag Rate(const char* flag, account::RateLimit* (*field)(Config&)) {
   return {true, [flag, field](Config& c, const std::string& v) {
-            return web::ParseRateLimit(v, field(c))
+            return account::ParseRateLimit(v, field(c))
                        ? Status::Ok()
                        : Status::Invalid(std::string("--") + flag +
                                          " must look like 30/m, 20/h, 100/d or off, got '" + v +

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "queue/sms_provider.h"
+#include "account/abuse_guard.h"
+#include "sms/sms_provider.h"
 #include "storage/log.h"
 #include "storage/status.h"
-#include "web/abuse_guard.h"
 
 namespace regd::app {
 
@@ -35,7 +35,7 @@ struct Config {
   int max_connections_per_client = 64;      // from one address; 0: no cap
   int hash_workers = DefaultHashWorkers();  // password hashes at once (--hash-workers)
   int hash_queue = 32;                      // more waiting than that: 503 (--hash-queue)
-  queue::SmsProviderConfig sms;             // --sms-provider and its settings
+  sms::SmsProviderConfig sms;               // --sms-provider and its settings
   double sms_rate_per_s = 20;               // --sms-rate; 0: no limit
   int max_attempts = 5;                     // --max-attempts: tries before a job is dead
   int retry_base_ms = 1000;                 // --retry-base-ms: first retry delay, doubling
@@ -48,7 +48,7 @@ struct Config {
   std::string pwhash = "interactive";       // interactive | min (tests only)
   bool access_log = true;
   bool abuse_limits = true;                  // --abuse-limits off: every limit off (tests only)
-  web::AbuseOptions abuse;                   // per-IP rates (--ip-*-rate)
+  account::AbuseOptions abuse;               // per-IP rates (--ip-*-rate)
   bool login_lockout = true;                 // --login-lockout
   int sms_budget_hour = 300;                 // --sms-budget-hour; 0: no cap
   int sms_budget_day = 3000;                 // --sms-budget-day; 0: no cap

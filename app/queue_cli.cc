@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "queue/job_queue.h"
-#include "queue/sms_job.h"
+#include "sms/sms_job.h"
 #include "storage/clock.h"
 #include "storage/lmdb_env.h"
 
@@ -66,9 +66,9 @@ int Stats(queue::JobQueue& q, const Options& o) {
 
 // Who an SMS job is for, as the sms layer summarizes it (the code is never
 // read); nullopt for other job types and unreadable payloads.
-std::optional<queue::SmsJobSummary> Summary(const queue::Job& job) {
-  if (job.type != queue::kSmsJobType) return std::nullopt;
-  auto summary = queue::SummarizeSmsJob(job.payload);
+std::optional<sms::SmsJobSummary> Summary(const queue::Job& job) {
+  if (job.type != sms::kSmsJobType) return std::nullopt;
+  auto summary = sms::SummarizeSmsJob(job.payload);
   if (!summary.ok()) return std::nullopt;
   return std::move(summary).value();
 }

@@ -16,10 +16,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "account/abuse_guard.h"
 #include "storage/log.h"
-#include "web/abuse_guard.h"
 
 namespace regd::web {
+
+using account::AbuseGuard;
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdio>
 
-#include "queue/http_provider_util.h"
+#include "account/messages.h"
+#include "sms/mobile_mask.h"
 #include "storage/log.h"
 #include "web/json_reply.h"
-#include "web/messages.h"
 
 namespace regd::web {
+
+namespace msg = account::msg;
 namespace {
 
 const Message& ReasonFor(int status) {
@@ -47,7 +49,7 @@ std::string PathForLog(const std::string& path) {
     size_t j = i;
     while (j < path.size() && path[j] >= '0' && path[j] <= '9') ++j;
     if (j - i >= 7) {
-      out += queue::MaskMobile(std::string_view(path).substr(i, j - i));
+      out += sms::MaskMobile(std::string_view(path).substr(i, j - i));
       i = j;
     } else if (j > i) {
       out.append(path, i, j - i);

@@ -1,9 +1,14 @@
 #include "web/json_reply.h"
 
+#include "account/messages.h"
 #include "storage/log.h"
-#include "web/messages.h"
 
 namespace regd::web {
+
+using account::Lang;
+using account::PreferredLanguage;
+using account::Text;
+namespace msg = account::msg;
 
 int HttpStatusFor(const Status& s) {
   switch (s.code()) {

@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "account/messages.h"
 #include "storage/status.h"
-#include "web/messages.h"
 
 namespace regd::web {
 

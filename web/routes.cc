@@ -6,12 +6,20 @@
 #include <atomic>
 #include <cctype>
 
+#include "account/messages.h"
+#include "account/rules.h"
 #include "storage/log.h"
 #include "web/json_reply.h"
-#include "web/messages.h"
-#include "web/rules.h"
 
 namespace regd::web {
+
+using account::AbuseGuard;
+using account::Action;
+using account::RegisterForm;
+using account::RulesJson;
+using account::Session;
+using account::SignupService;
+namespace msg = account::msg;
 
 using httplib::Request;
 using httplib::Response;
@@ -319,29 +327,13 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
     return ReplyError(req, res, 400, msg::kRememberedType);
   }
   bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
-  const std::string client = ClientAddress(req);
-  const int64_t now = signup_->clock()->NowMs();
-  // The lock tables count the attempt before any hashing (AbuseGuard).
-  LoginAttempt attempt;
-  bool locked = false;
-  auto gate = [&](std::string_view account) -> Status {
-    if (guard_ == nullptr) return Status::Ok();
-    int64_t locked_ms = guard_->ReserveLogin(account, client, now, &attempt);
-    if (locked_ms == 0) return Status::Ok();
-    locked = true;
-    return Status::RateLimited(msg::kLoginLocked, (locked_ms + 999) / 1000);
-  };
-  auto session = signup_->Login(username, password, remembered, gate);
-  if (locked) {
+  // The login locks are the domain's (SignupService::Login, AbuseGuard).
+  auto session = signup_->Login(username, password, remembered, ClientAddress(req));
+  if (session.status().reason() == &msg::kLoginLocked) {
     metrics_->CountLimited(Limited::kLoginLocked);
   } else {
     metrics_->CountLogin(session.ok());
   }
-  if (session.ok()) {
-    attempt.Succeeded(signup_->clock()->NowMs());
-  } else if (session.status().code() == Status::Code::kWrongCredentials) {
-    attempt.Failed(signup_->clock()->NowMs());
-  }  // else (busy, storage): not a guess; the attempt cancels itself
   if (!session.ok()) return ReplyError(req, res, session.status());
   SetSessionCookies(req, res, *session);
   ReplyOk(res);

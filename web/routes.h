@@ -44,11 +44,11 @@
 #include <string_view>
 #include <vector>
 
+#include "account/abuse_guard.h"
+#include "account/signup_service.h"
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
-#include "web/abuse_guard.h"
 #include "web/metrics.h"
-#include "web/signup_service.h"
 #include "web/static_files.h"
 
 namespace regd::web {
@@ -63,8 +63,9 @@ struct RouteOptions {
 
 class Routes {
  public:
-  Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics, queue::JobQueue* queue,
-         const queue::ConsumerStats* consumer_stats, AbuseGuard* guard, RouteOptions options);
+  Routes(account::SignupService* signup, const StaticFiles* files, Metrics* metrics,
+         queue::JobQueue* queue, const queue::ConsumerStats* consumer_stats,
+         account::AbuseGuard* guard, RouteOptions options);
 
   // The client's address: the peer, or behind a trusted proxy the last
   // X-Forwarded-For entry (all lines, as sent) when it is a plain IPv4 or
@@ -104,20 +105,20 @@ class Routes {
   // Serves a page file for GET/HEAD; false when there is none.
   bool ServeFile(const httplib::Request& req, httplib::Response& res) const;
   void SetSessionCookies(const httplib::Request& req, httplib::Response& res,
-                         const Session& session) const;
+                         const account::Session& session) const;
   std::string CookieAttributes(const httplib::Request& req) const;  // "; Secure" or ""
   // Takes action's token for the client; on refusal answers 429 and returns true.
-  bool Refused(const httplib::Request& req, httplib::Response& res, Action action) const;
+  bool Refused(const httplib::Request& req, httplib::Response& res, account::Action action) const;
   // The CSRF/CORS policy above; true when it answered (refusal or preflight).
   bool CrossOrigin(const httplib::Request& req, httplib::Response& res) const;
   bool AllowedOrigin(std::string_view origin) const;
 
-  SignupService* const signup_;
+  account::SignupService* const signup_;
   const StaticFiles* const files_;
   Metrics* const metrics_;
   queue::JobQueue* const queue_;
   const queue::ConsumerStats* const consumer_stats_;
-  AbuseGuard* const guard_;
+  account::AbuseGuard* const guard_;
   const RouteOptions options_;
   std::vector<Route> routes_;
 };

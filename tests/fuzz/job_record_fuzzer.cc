@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "queue/job_queue.h"
-#include "queue/sms_job.h"
+#include "sms/sms_job.h"
 
 namespace {
 
@@ -37,9 +37,9 @@ bool Equal(const Job& a, const Job& b) {
 }
 
 void CheckSmsPayload(std::string_view payload) {
-  auto sms = regd::queue::DecodeSmsJob(payload);
+  auto sms = regd::sms::DecodeSmsJob(payload);
   if (!sms.ok()) return;
-  auto again = regd::queue::DecodeSmsJob(regd::queue::EncodeSmsJob(*sms));
+  auto again = regd::sms::DecodeSmsJob(regd::sms::EncodeSmsJob(*sms));
   if (!again.ok()) Fail("EncodeSmsJob wrote a payload DecodeSmsJob rejects");
   if (again->mobile != sms->mobile || again->code != sms->code ||
       again->expires_at_ms != sms->expires_at_ms) {

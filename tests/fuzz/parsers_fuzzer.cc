@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "web/messages.h"
+#include "account/messages.h"
+#include "account/rules.h"
 #include "web/routes.h"
-#include "web/rules.h"
 
 namespace {
 
@@ -40,7 +40,7 @@ void CheckCookie(std::string_view header, std::string_view name) {
 }
 
 void CheckRules(std::string_view s) {
-  using namespace regd::web;
+  using namespace regd::account;
   if (IsValidUsername(s) &&
       (s.size() < 5 || s.size() > 20 ||
        !All(s, [](char c) { return Alnum(c) || c == '_' || c == '-'; }) || All(s, Digit))) {
@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckCookie(s, "username");
   // A name taken from the input itself, up to its first '=' (if any).
   CheckCookie(s, s.substr(0, s.find('=')));
-  (void)regd::web::PreferredLanguage(s);
+  (void)regd::account::PreferredLanguage(s);
   CheckRules(s);
   return 0;
 }

@@ -43,12 +43,13 @@
 #include <string_view>
 #include <thread>
 
+#include "account/hash_pool.h"
+#include "account/password.h"
+#include "account/signup_service.h"
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
 #include "storage/expiring_kv.h"
-#include "storage/hash_pool.h"
 #include "storage/lmdb_env.h"
-#include "storage/password.h"
 #include "storage/user_store.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
@@ -56,7 +57,6 @@
 #include "web/json_reply.h"
 #include "web/metrics.h"
 #include "web/routes.h"
-#include "web/signup_service.h"
 #include "web/static_files.h"
 
 namespace {
@@ -73,11 +73,11 @@ struct World {
   std::unique_ptr<storage::UserStore> users;
   std::unique_ptr<queue::JobQueue> queue;
   queue::ConsumerStats consumer_stats;
-  std::unique_ptr<storage::HashPool> hashes;
+  std::unique_ptr<account::HashPool> hashes;
   storage::ServerSecret secret =
       storage::ServerSecret::FromBytes("routes fuzzer secret, 32 bytes!!");
-  std::unique_ptr<web::AbuseGuard> guard;
-  std::unique_ptr<web::SignupService> signup;
+  std::unique_ptr<account::AbuseGuard> guard;
+  std::unique_ptr<account::SignupService> signup;
   std::unique_ptr<web::StaticFiles> files;
   web::Metrics metrics;
   std::unique_ptr<web::Routes> routes;
@@ -140,18 +140,18 @@ World* MakeWorld() {
   w->kv = Must(storage::ExpiringKv::Open(w->env.get()), "ExpiringKv::Open");
   w->users = Must(storage::UserStore::Open(w->dir.Join("users.sqlite3")), "UserStore::Open");
   w->queue = Must(queue::JobQueue::Open(w->env.get(), &w->clock), "JobQueue::Open");
-  w->hashes = std::make_unique<storage::HashPool>(1, 4);
-  web::SignupOptions options;
+  w->hashes = std::make_unique<account::HashPool>(1, 4);
+  account::SignupOptions options;
   options.fixed_captcha = "ABCD";
-  options.pwhash = storage::PwhashCost::Minimum();
+  options.pwhash = account::PwhashCost::Minimum();
   options.sms_budget_hour = 1000;
   options.sms_per_mobile_day = 10;
-  w->signup = std::make_unique<web::SignupService>(w->kv.get(), w->queue.get(), w->users.get(),
-                                                   w->hashes.get(), &w->secret, &w->clock, options);
+  w->signup = std::make_unique<account::SignupService>(
+      w->kv.get(), w->queue.get(), w->users.get(), w->hashes.get(), &w->secret, &w->clock, options);
   w->files = web::StaticFiles::Embedded();
   // The abuse limits on, as in production; the input's X-Forwarded-For picks
   // the client (trust_proxy), so both refused and served paths are reached.
-  w->guard = std::make_unique<web::AbuseGuard>(web::AbuseOptions{});
+  w->guard = std::make_unique<account::AbuseGuard>(account::AbuseOptions{});
   web::RouteOptions route_options;
   route_options.trust_proxy = true;
   route_options.allowed_origins = {"https://shop.example"};
