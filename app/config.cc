@@ -1,3 +1,13 @@
+// The settings table and the three readers that walk it.
+//
+// A row is built by the constructor of its kind (Int, Bool, Text, Rate, or
+// Custom for the few with a syntax of their own) from the name, the --help
+// placeholder and text, and the Config member; the kind supplies the parser
+// (its error names "--name"), the formatter and an example value. No row
+// holds a default: --help formats a default-constructed Config through each
+// row. ParseConfig reads the command line first (it names the file), then
+// applies the config file, the REGD_ variables and the flags in that order,
+// so that each overrides the one before.
 #include "app/config.h"
 
 #include <algorithm>
