@@ -1,16 +1,24 @@
 // Config: everything regd can be told at start, from three sources, each
 // overriding the one before it:
-//   1. a config file (--config FILE, or REGD_CONFIG): `key = value` lines,
-//      keys being the long flag names without "--" (`port = 8000`); lines
-//      starting with '#' and blank lines are skipped; a key may appear once;
+//   1. a config file (--config, or REGD_CONFIG): `key = value` lines, keys
+//      being the long flag names without "--" (`port = 8000`); lines starting
+//      with '#' and blank lines are skipped; a key may appear once;
 //   2. REGD_<NAME> environment variables (upper case, '-' -> '_');
 //   3. command-line flags.
+// Each setting is written once, as one entry of the table Settings() returns:
+// its name (flag, file key and variable), its --help line, its parser and a
+// formatter. Its default is written once too, as the Config member's
+// initialiser below; --help prints it through the formatter. The flag
+// parser, the environment, the config file reader and Usage() all walk that
+// table, so a setting cannot be in one and missing from another.
 // Parsing never exits: it returns a Status the caller prints. An unknown key
 // or a bad value in the file is an error that names the file and the line.
 //
-// Thread-safety: a plain value.
+// Thread-safety: Config is a plain value. The table is built on first use
+// (a function-local static) and is immutable after; any thread may read it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +33,9 @@ namespace regd::app {
 // The number of cores: one Argon2id hash per core at a time.
 int DefaultHashWorkers();
 
+// Each member's initialiser is its default, the one place it is written (the
+// SMS provider's and the abuse limits' defaults are those of their own
+// structs). The comments name the flag when it differs from the member.
 struct Config {
   std::string host = "127.0.0.1";
   int port = 8000;
@@ -63,13 +74,41 @@ struct Config {
   bool show_version = false;
 };
 
+// One setting: a row of the table. Every field is set by the table in
+// config.cc; nothing else builds one.
+struct Setting {
+  std::string name;  // the flag without "--", the file key; REGD_<NAME> is its variable
+  std::string arg;   // the value's placeholder in --help: "N", "DIR", "[BOOL]"
+  std::string help;  // what it does; Usage() wraps it and appends "(default ...)"
+  // The default as --help states it when no value can show it ("cores", "by
+  // page"); empty: format(Config{}), or "none" if that is empty.
+  std::string default_text;
+  // A valid value other than the default, in flag syntax; tests set every
+  // setting to it. Empty only for --config.
+  std::string example;
+  std::string heading;     // not empty: --help prints it on a line of its own before this one
+  bool is_switch = false;  // "--name" alone means true; a boolean word may follow
+  bool file_key = true;    // false: a flag and a variable only (--config)
+  // Sets the member from text. kInvalid with a message naming "--name" if
+  // the text is not a valid value (the member may be changed even then).
+  std::function<Status(Config&, const std::string& value)> parse;
+  // The member's value in flag syntax ("8000", "20/s", "on", "" for an empty
+  // text); parse(format(c)) leaves c's member as it was.
+  std::function<std::string(const Config&)> format;
+};
+
+// The table, in --help order. Never empty; names are unique.
+const std::vector<Setting>& Settings();
+
 // Parses argv (without argv[0]) over the environment envp ("NAME=value")
-// over the config file, if one is named; reads that file.
+// over the config file, if one is named; reads that file. kInvalid with a
+// message for people (naming the flag, the variable, or FILE:LINE).
 Result<Config> ParseConfig(const std::vector<std::string>& args,
                            const std::vector<std::string>& env);
-// The --help text.
+// The --help text: the commands, then every setting of Settings() with its
+// default, wrapped to 92 columns.
 std::string Usage();
-// The name of every setting (flag without "--", config file key).
+// The name of every setting (flag without "--", config file key), in table order.
 std::vector<std::string> SettingNames();
 
 }  // namespace regd::app

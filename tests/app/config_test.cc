@@ -1,13 +1,22 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "tests/support/temp_dir.h"
 
 using Catch::Matchers::Contains;
 using regd::Status;
 using regd::app::Config;
 using regd::app::ParseConfig;
+using regd::app::Setting;
+using regd::app::Settings;
+using regd::testing::TempDir;
 
 namespace {
 
@@ -25,6 +34,33 @@ Status Refused(const Args& args, const Args& env = {}) {
   auto c = ParseConfig(args, env);
   REQUIRE_FALSE(c.ok());
   return c.status();
+}
+
+// The variable of a setting, as config.h states it: REGD_, upper case, '-' -> '_'.
+std::string EnvName(const std::string& name) {
+  std::string n = "REGD_";
+  for (char ch : name) n += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+  return n;
+}
+
+// The entry of --help whose first line starts with `head` ("  --port N"),
+// with its continuation lines, each run of spaces and newlines made one
+// space; empty if there is none.
+std::string HelpEntry(const std::string& usage, const std::string& head) {
+  std::istringstream lines(usage);
+  std::string entry;
+  bool in = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (in && line.rfind("    ", 0) != 0) break;
+    if (line.rfind(head + " ", 0) == 0 || line == head) in = true;
+    if (in) entry += " " + line;
+  }
+  std::string collapsed;
+  for (char ch : entry) {
+    if (ch == ' ' && (collapsed.empty() || collapsed.back() == ' ')) continue;
+    collapsed += ch;
+  }
+  return collapsed;
 }
 
 }  // namespace
@@ -243,4 +279,66 @@ TEST_CASE("retry policy and send rate are configurable", "[config]") {
   CHECK(Parse({"--sms-rate", "off"}).sms_rate_per_s == 0);
   CHECK_THAT(Refused({"--sms-rate", "lots"}).message(), Contains("--sms-rate"));
   CHECK_THAT(Refused({"--max-attempts", "0"}).message(), Contains("--max-attempts"));
+}
+
+// The table in config.cc is the one source of each setting: these two tests
+// walk it, so a setting added there is checked here without a line of its own.
+
+TEST_CASE("every setting's --help entry states the default its Config member has", "[config]") {
+  std::string usage = regd::app::Usage();
+  const Config defaults;
+  for (const Setting& s : Settings()) {
+    INFO(s.name);
+    std::string entry = HelpEntry(usage, "  --" + s.name + " " + s.arg);
+    REQUIRE_FALSE(entry.empty());
+    std::string value = s.format(defaults);
+    std::string want = !s.default_text.empty() ? "(default: " + s.default_text + ")"
+                       : value.empty()         ? "(default: none)"
+                                               : value;
+    CHECK_THAT(entry, Contains(want) && Contains("(default"));
+    CHECK(entry.back() == ')');  // the default closes the entry
+  }
+  // Derived, not hand-kept: the SMS template's default is that of SmsProviderConfig.
+  CHECK_THAT(HelpEntry(usage, "  --sms-template TEXT"),
+             Contains(regd::sms::SmsProviderConfig{}.sms_template));
+}
+
+TEST_CASE("every setting round-trips through its flag, its REGD_ variable and the config file",
+          "[config]") {
+  TempDir dir;
+  const Config defaults;
+  for (const Setting& s : Settings()) {
+    INFO(s.name);
+    std::string file = dir.Join(s.name + ".conf");
+    if (!s.file_key) {  // --config: a flag and REGD_CONFIG, naming a file
+      std::ofstream(file) << "# empty\n";
+      CHECK(s.format(Parse({"--" + s.name, file})) == file);
+      CHECK(s.format(Parse({}, {EnvName(s.name) + "=" + file})) == file);
+      continue;
+    }
+    REQUIRE_FALSE(s.example.empty());
+    Config by_flag = Parse({"--" + s.name + "=" + s.example});
+    std::string want = s.format(by_flag);
+    CHECK(want != s.format(defaults));  // the example is not the default
+    CHECK(s.format(Parse({"--" + s.name, s.example})) == want);
+    CHECK(s.format(Parse({}, {EnvName(s.name) + "=" + s.example})) == want);
+    std::ofstream(file) << s.name << " = " << s.example << "\n";
+    CHECK(s.format(Parse({"--config", file})) == want);
+    if (s.is_switch) CHECK(s.format(Parse({"--" + s.name})) == "on");
+    // What format writes, parse reads back as the same value.
+    CHECK(s.format(Parse({"--" + s.name + "=" + want})) == want);
+    // Each row owns its own member: no other setting moved.
+    for (const Setting& other : Settings()) {
+      if (&other == &s) continue;
+      INFO("and not " << other.name);
+      CHECK(other.format(by_flag) == other.format(defaults));
+    }
+  }
+}
+
+TEST_CASE("the settings' names are unique", "[config]") {
+  std::vector<std::string> names = regd::app::SettingNames();
+  REQUIRE_FALSE(names.empty());
+  std::sort(names.begin(), names.end());
+  CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
 }
