@@ -132,7 +132,7 @@ TEST_CASE("with a slow provider, codes asked for together are sent together, not
           "[sms_delivery]") {
   TempDir dir;
   FakeSmsServer phone;
-  phone.SetDelay(std::chrono::seconds(2));
+  phone.SetDelay(std::chrono::seconds(3));
   auto env = storage::LmdbEnv::Open({dir.Join("lmdb")});
   REQUIRE(env.ok());
   auto q = queue::JobQueue::Open(env->get(), SystemClock::Get());
@@ -148,16 +148,19 @@ TEST_CASE("with a slow provider, codes asked for together are sent together, not
   constexpr int kCodes = 16;
   std::map<std::string, std::chrono::steady_clock::time_point> enqueued;
   for (int i = 0; i < kCodes; ++i) enqueued[Mobile(i)] = EnqueueCode(q->get(), i);
-  // Two at a time, 16 sends of 2 s take 16 s; all at once, 2 s.
-  REQUIRE(phone.WaitForAccepted(kCodes, std::chrono::seconds(6)));
-  CHECK(phone.PeakInFlight() >= kCodes);
+  // Two at a time, 16 sends of 3 s take 24 s, and the third code reaches the
+  // provider only after a 3 s answer; all at once, each is sent as it comes.
+  // (Bounds leave room for sanitizers on a loaded machine: thread starts and
+  // commits may take a second there, never three.)
+  REQUIRE(phone.WaitForAccepted(kCodes, std::chrono::seconds(15)));
+  CHECK(phone.PeakInFlight() > 2);
   auto received = phone.Received();
   REQUIRE(received.size() == static_cast<size_t>(kCodes));
-  for (const auto& sms : received) {  // each reached the provider within 1 s of its enqueue
+  for (const auto& sms : received) {  // none waited for another's answer
     INFO(sms.mobile);
-    CHECK(sms.arrived_at - enqueued[sms.mobile] < std::chrono::milliseconds(1000));
+    CHECK(sms.arrived_at - enqueued[sms.mobile] < std::chrono::milliseconds(2500));
   }
-  CHECK(pool.PeakThreads() > kCodes);  // one spare beyond the sends
+  CHECK(pool.PeakThreads() > 2);
   CHECK(pool.PeakThreads() <= queue::ConsumerPool::kDefaultWorkers);
   pool.Stop();
 }
