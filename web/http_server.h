@@ -85,6 +85,29 @@ class HttpServer {
   bool ServeConnection(int fd) { return server_->ServeConnection(fd); }
 
  private:
+  // The handlers the constructor installs on httplib's router, one per kind;
+  // each runs on the request's thread. (The error and exception handlers
+  // need no member: ReplyHttplibError, ReplyEscapedException in the .cc.)
+
+  // Hands a request to Routes::Dispatch (GET, HEAD, OPTIONS; and the rest,
+  // once their body is read).
+  void Dispatch(const httplib::Request& req, httplib::Response& res) const;
+  // Reads the body through reader, at most options_.max_body_bytes (past
+  // that, a JSON 413 that closes the connection), then Dispatch.
+  void DispatchWithBody(const httplib::Request& req, httplib::Response& res,
+                        const httplib::ContentReader& reader) const;
+  // Before routing: starts the request's clock, drops its Range, answers the
+  // connection code's refusal, and dispatches methods httplib does not route
+  // (TRACE, ...); Handled when it answered, Unhandled to route as usual.
+  httplib::Server::HandlerResponse PreRoute(const httplib::Request& req,
+                                            httplib::Response& res) const;
+  // After routing: the headers every answer carries (Accept-Ranges: none,
+  // nosniff, Referrer-Policy; the CSP and X-Frame-Options on text/html).
+  void AddResponseHeaders(httplib::Response& res) const;
+  // Once the answer is written: counts it in metrics, writes the access log
+  // line (method, masked path, status, ms) and calls options_.on_answer.
+  void LogAnswer(const httplib::Request& req, const httplib::Response& res) const;
+
   const Routes* const routes_;
   Metrics* const metrics_;
   const HttpOptions options_;
