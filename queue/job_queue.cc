@@ -1,8 +1,9 @@
 #include "queue/job_queue.h"
 
 #include <algorithm>
-
+#include <iterator>
 #include <vector>
+
 #include "storage/log.h"
 
 namespace regd::queue {
@@ -144,6 +145,72 @@ const char* JobStateName(JobState state) {
   }
 }
 
+QueueCheckCounts JobQueue::Check(Txn& txn, const std::array<MDB_dbi, 5>& dbs,
+                                 storage::Findings* out) {
+  using storage::HasKey;
+  using storage::Tally;
+  using storage::WalkDb;
+  const MDB_dbi jobs = dbs[0], due = dbs[1], dead = dbs[2], meta = dbs[3], dedup = dbs[4];
+  QueueCheckCounts n;
+  Tally bad_key("jobs"), undecodable("jobs"), unindexed("jobs"), bad_dead("jobs_dead");
+  Tally orphan("jobs_due"), stale_dedup("jobs_dedup");
+  uint64_t max_id = 0;
+  Status s = WalkDb(txn, jobs, [&](std::string_view key, std::string_view value) {
+    ++n.pending;
+    if (key.size() != 8) return bad_key.Add("a key is not an 8-byte id");
+    uint64_t id = GetBigEndian64(key);
+    max_id = std::max(max_id, id);
+    auto job = DecodeJob(id, value);
+    if (!job.ok()) return undecodable.Add("record " + std::to_string(id) + " cannot be decoded");
+    int64_t due_ms = job->lease_until_ms != 0 ? job->lease_until_ms : job->run_at_ms;
+    if (!HasKey(txn, due, DueKey(due_ms, id))) {
+      unindexed.Add("job " + std::to_string(id) + " has no jobs_due entry (it would never run)");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs: cannot be read: " + s.message());
+  s = WalkDb(txn, dead, [&](std::string_view key, std::string_view value) {
+    ++n.dead;
+    if (key.size() != 8) return bad_dead.Add("a key is not an 8-byte id");
+    uint64_t id = GetBigEndian64(key);
+    max_id = std::max(max_id, id);
+    if (!DecodeJob(id, value).ok()) {
+      bad_dead.Add("record " + std::to_string(id) + " cannot be decoded");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs_dead: cannot be read: " + s.message());
+  s = WalkDb(txn, due, [&](std::string_view key, std::string_view) {
+    if (key.size() != 16 || !HasKey(txn, jobs, key.substr(8))) {
+      orphan.Add("an index entry names no job (the queue drops it when it comes due)");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs_due: cannot be read: " + s.message());
+  s = WalkDb(txn, dedup, [&](std::string_view, std::string_view value) {
+    if (value.size() != 8 || !HasKey(txn, jobs, value)) {
+      stale_dedup.Add("a key names no pending job (the next enqueue replaces it)");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs_dedup: cannot be read: " + s.message());
+
+  auto next = txn.Get(meta, kNextIdKey);
+  if (!next.ok()) {
+    out->problems.push_back("jobs_meta: cannot be read: " + next.status().message());
+  } else if (next->has_value() && (*next)->size() != 8) {
+    out->problems.push_back("jobs_meta: next_id is not 8 bytes");
+  } else {
+    n.next_id = next->has_value() ? GetBigEndian64(**next) : 1;
+    if (max_id != 0 && n.next_id <= max_id) {
+      out->problems.push_back("jobs_meta: next_id " + std::to_string(n.next_id) +
+                              " is not above job id " + std::to_string(max_id) +
+                              " (a new job would overwrite it)");
+    }
+  }
+  for (const Tally* t : {&bad_key, &undecodable, &unindexed, &bad_dead}) {
+    t->ReportTo(out->problems);
+  }
+  for (const Tally* t : {&orphan, &stale_dedup}) t->ReportTo(out->notes);
+  return n;
+}
+
 Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock) {
   return Open(env, clock, Options());
 }
@@ -151,12 +218,12 @@ Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Cl
 Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock,
                                                  Options options) {
   std::unique_ptr<JobQueue> q(new JobQueue(env, clock));
-  for (auto [dbi, name] : {std::pair{&q->jobs_, "jobs"}, std::pair{&q->due_, "jobs_due"},
-                           std::pair{&q->dead_, "jobs_dead"}, std::pair{&q->meta_, "jobs_meta"},
-                           std::pair{&q->dedup_, "jobs_dedup"}}) {
-    auto r = env->OpenDb(name);
+  MDB_dbi* const dbis[] = {&q->jobs_, &q->due_, &q->dead_, &q->meta_, &q->dedup_};
+  static_assert(std::size(dbis) == kDbNames.size());
+  for (size_t i = 0; i < kDbNames.size(); ++i) {
+    auto r = env->OpenDb(kDbNames[i]);
     if (!r.ok()) return r.status();
-    *dbi = *r;
+    *dbis[i] = *r;
   }
   if (options.recover_leases) {
     Status s = q->Recover();

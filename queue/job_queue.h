@@ -31,6 +31,8 @@
 //   "jobs_dedup" dedup key -> id (8 BE)  while that job is pending
 // The due index is ordered by time, so the next job is the first key (no
 // scan), and NextDueMs tells a consumer exactly how long to sleep.
+// Check (for `regd check`) verifies this layout; it is the only reader of
+// these DBIs outside this class.
 //
 // Deduplication: a producer may give a job a key. While a job with that key
 // is pending (in "jobs", leased or not), Enqueue with the same key adds no
@@ -49,6 +51,7 @@
 // transaction except Enqueue, which runs in the caller's.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -62,6 +65,7 @@
 #include <vector>
 
 #include "storage/clock.h"
+#include "storage/format_check.h"
 #include "storage/lmdb_env.h"
 #include "storage/status.h"
 
@@ -100,13 +104,35 @@ struct EnqueueOptions {
 std::string EncodeJob(const Job& job);
 Result<Job> DecodeJob(uint64_t id, std::string_view bytes);
 
+// What JobQueue::Check counted.
+struct QueueCheckCounts {
+  size_t pending = 0;    // records in "jobs"
+  size_t dead = 0;       // records in "jobs_dead"
+  uint64_t next_id = 0;  // the id the next job gets
+};
+
 class JobQueue {
  public:
+  // The queue's named DBIs, in the order Check takes them.
+  static constexpr std::array<const char*, 5> kDbNames = {"jobs", "jobs_due", "jobs_dead",
+                                                          "jobs_meta", "jobs_dedup"};
+
   struct Options {
     // The server makes every leased job due at open (its consumers are gone);
     // a second process inspecting a live server's queue must not.
     bool recover_leases = true;
   };
+  // Checks the queue's format (`regd check`) in txn, a read transaction of
+  // an env whose kDbNames DBIs are dbs (LmdbEnv::FindDb, in that order).
+  // Problems (damage): an unreadable DBI; a "jobs" or "jobs_dead" key that is
+  // not an 8-byte id or a record DecodeJob rejects; a job without its
+  // "jobs_due" entry (it would never run); a "jobs_meta" next_id that is not
+  // 8 bytes or not above every id in use (a new job would overwrite one).
+  // Notes (the queue tolerates and clears both): a "jobs_due" entry that
+  // names no job; a dedup key that names no pending job.
+  static QueueCheckCounts Check(storage::Txn& txn, const std::array<MDB_dbi, 5>& dbs,
+                                storage::Findings* out);
+
   // Opens the DBIs (call at start) and, by default, makes every leased job
   // due now.
   static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock);
