@@ -23,7 +23,8 @@
 // is sent.
 //
 // On disk (named DBIs):
-//   "jobs"      id (8 bytes BE) -> record (see EncodeJob)
+//   "jobs"      id (8 bytes BE) -> record (see EncodeJob; its lease_until
+//               field is always 0, a lease is never written)
 //   "jobs_due"  due_ms (8 BE) ‖ id (8 BE) -> ""   due_ms = run_at; exactly
 //               one entry per job in "jobs"
 //   "jobs_dead" id (8 BE) -> record with last_error  (dead letters)
@@ -44,8 +45,7 @@
 // States, as `regd queue` shows them: ready (due now), delayed (due later),
 // leased (a consumer of this process has it; another process, such as the
 // `regd queue` CLI beside a running server, sees a leased job as ready), dead
-// (in the dead letters). Records written by older versions may carry a
-// durable lease (lease_until_ms != 0); Open makes those due.
+// (in the dead letters).
 //
 // Thread-safety: safe to share between threads; each call runs its own
 // transaction except Enqueue, which runs in the caller's.
@@ -77,7 +77,7 @@ struct Job {
   std::string payload;
   uint32_t attempts = 0;       // times leased so far, including the current lease
   int64_t run_at_ms = 0;       // when the job becomes due
-  int64_t lease_until_ms = 0;  // Lease: when this lease expires (its identity)
+  int64_t lease_until_ms = 0;  // Lease: when this lease expires (its identity); memory only
   int64_t created_at_ms = 0;
   std::string last_error;
   std::string dedup_key;  // empty: none
@@ -100,7 +100,8 @@ struct EnqueueOptions {
   bool replace_pending = false;  // see "Deduplication" above
 };
 
-// Record encoding, versioned: decoding rejects anything malformed.
+// Record encoding, versioned: decoding rejects anything malformed, and a
+// non-zero lease_until field (EncodeJob writes 0 whatever job holds).
 std::string EncodeJob(const Job& job);
 Result<Job> DecodeJob(uint64_t id, std::string_view bytes);
 
@@ -117,11 +118,6 @@ class JobQueue {
   static constexpr std::array<const char*, 5> kDbNames = {"jobs", "jobs_due", "jobs_dead",
                                                           "jobs_meta", "jobs_dedup"};
 
-  struct Options {
-    // The server makes every leased job due at open (its consumers are gone);
-    // a second process inspecting a live server's queue must not.
-    bool recover_leases = true;
-  };
   // Checks the queue's format (`regd check`) in txn, a read transaction of
   // an env whose kDbNames DBIs are dbs (LmdbEnv::FindDb, in that order).
   // Problems (damage): an unreadable DBI; a "jobs" or "jobs_dead" key that is
@@ -133,11 +129,10 @@ class JobQueue {
   static QueueCheckCounts Check(storage::Txn& txn, const std::array<MDB_dbi, 5>& dbs,
                                 storage::Findings* out);
 
-  // Opens the DBIs (call at start) and, by default, makes every leased job
-  // due now.
+  // Opens the DBIs (call at start). Nothing is recovered: a lease never
+  // outlives its process, so a job leased before a crash or restart is
+  // simply due.
   static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock);
-  static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock,
-                                                Options options);
 
   // Adds a job due at run_at_ms, inside the caller's write transaction.
   // Returns its id (the pending job's id when deduplicated; *duplicate says
@@ -197,11 +192,14 @@ class JobQueue {
 
  private:
   JobQueue(storage::LmdbEnv* env, const Clock* clock) : env_(env), clock_(clock) {}
-  Status Recover();
   Status MoveDue(storage::Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms);
   Result<size_t> Entries(MDB_dbi dbi);
   // Deletes job's "jobs" and "jobs_due" entries and releases its dedup key.
   Status Remove(storage::Txn& txn, const Job& job);
+  // The stored record of a leased job for Ack, Retry and Bury to act on;
+  // nullopt when the job is gone, its payload was replaced while it was
+  // sent, or its record no longer decodes (then deleted if drop_damaged).
+  Result<std::optional<Job>> LoadLeased(storage::Txn& txn, const Job& leased, bool drop_damaged);
   Status Revive(storage::Txn& txn, Job job);
   void DropOrphans(const std::vector<std::pair<uint64_t, int64_t>>& orphans);
   // In-memory leases; each takes lease_mu_.
