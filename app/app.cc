@@ -152,8 +152,9 @@ void App::Shutdown() {
   if (http_) http_->Stop();
   if (http_thread_.joinable()) http_thread_.join();
   if (consumers_ && !consumers_->Stop(std::chrono::milliseconds(config_.shutdown_grace_ms))) {
-    // A send outlived the bound. Its job stays leased on disk and is sent
-    // again at the next start; end now rather than hang.
+    // A send outlived the bound. Its job stays in the queue (the lease is
+    // in memory and ends with the process) and is sent again at the next
+    // start; end now rather than hang.
     LogWarn("a send was still running %d ms after the stop signal; exiting now",
             config_.shutdown_grace_ms);
     std::_Exit(0);

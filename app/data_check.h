@@ -2,19 +2,15 @@
 // without changing its data. `regd check` prints its report; `regd backup`
 // and `regd restore` check what they wrote before they put it in place.
 //
-// What is damage (a problem):
-//  - users.sqlite3: PRAGMA integrity_check is not "ok"; PRAGMA user_version
-//    is not the schema version this regd writes (UserStore::kSchemaVersion);
-//    the users table does not read with its columns.
-//  - lmdb/data.mdb: the env does not open (bad meta pages); one of regd's
-//    named databases is missing; reading any entry fails (a damaged page);
-//    "kv": a value without its 8-byte expiry or without its "kv_exp" index
-//    entry, an index entry without its value (expiring_kv.h);
-//    "jobs": a record DecodeJob rejects, a job without its "jobs_due" entry
-//    (it would never run), a dead letter DecodeJob rejects, a "jobs_meta"
-//    next id not above every id in use (the next job would overwrite one).
-// What is only noted: "jobs_due" entries without a job and dedup keys that
-// name no pending job (the queue tolerates and clears both).
+// This file only orchestrates: which files must exist, how each is opened
+// (read-only), and how the findings become a report. What counts as damage
+// (a problem) or a harmless oddity (a note) in a store is decided by the
+// store that writes the format (storage/format_check.h):
+//  - users.sqlite3: UserStore::Check (integrity, schema version, columns);
+//    a file that does not open is a problem here.
+//  - lmdb/data.mdb: an env that does not open (bad meta pages) or a missing
+//    named database (ExpiringKv::kDbNames, JobQueue::kDbNames) is a problem
+//    here; the records are ExpiringKv::Check's and JobQueue::Check's.
 //
 // The LMDB walk runs in one read transaction, so a live server's data dir is
 // checked as one consistent snapshot (it holds a reader while it walks: the

@@ -174,7 +174,7 @@ int RunQueueCli(const std::vector<std::string>& args, const std::vector<std::str
   }
   auto env_or = storage::LmdbEnv::Open({lmdb_dir});
   if (!env_or.ok()) return Fail(env_or.status());
-  auto q = queue::JobQueue::Open(env_or->get(), SystemClock::Get(), {/*recover_leases=*/false});
+  auto q = queue::JobQueue::Open(env_or->get(), SystemClock::Get());
   if (!q.ok()) return Fail(q.status());
   if (o.command == "stats") return Stats(**q, o);
   if (o.command == "list") return List(**q, o);

@@ -32,9 +32,9 @@
 // Shutdown (Stop): no new job is leased; handlers already running may finish
 // within a bound (default 10 s), then the threads are joined. If a handler
 // is still running at the bound, Stop returns false and leaves its thread
-// alone: the caller must end the process (main does _exit(0)). Its job
-// stays leased on disk and is due again at the next start (JobQueue::Open),
-// so nothing is lost either way.
+// alone: the caller must end the process (main does _exit(0)). Its lease
+// ends with the process (leases live in memory) and the job, still in the
+// queue, is due again at the next start, so nothing is lost either way.
 //
 // Every outcome is logged as one line: job id, type, attempt, outcome,
 // duration.

@@ -1,8 +1,9 @@
 #include "queue/job_queue.h"
 
 #include <algorithm>
-
+#include <iterator>
 #include <vector>
+
 #include "storage/log.h"
 
 namespace regd::queue {
@@ -92,7 +93,10 @@ Status ForEachDue(Txn& txn, MDB_dbi due_dbi, Visit visit) {
 
 // version(1) type_len(1) type attempts(4) run_at(8) lease_until(8)
 // created_at(8) error_len(4) error dedup_len(4) dedup payload_len(4) payload;
-// nothing may follow
+// nothing may follow. lease_until is always 0: leases live in memory
+// (job_queue.h), the field stays for the format's sake, and a record with
+// another value is not one regd wrote (no release wrote durable leases), so
+// DecodeJob rejects it.
 std::string EncodeJob(const Job& job) {
   std::string r;
   r.push_back(kRecordVersion);
@@ -101,7 +105,7 @@ std::string EncodeJob(const Job& job) {
   r.append(type);
   PutU32(&r, job.attempts);
   PutBigEndian64(&r, static_cast<uint64_t>(job.run_at_ms));
-  PutBigEndian64(&r, static_cast<uint64_t>(job.lease_until_ms));
+  PutBigEndian64(&r, 0);  // lease_until: a lease is never written
   PutBigEndian64(&r, static_cast<uint64_t>(job.created_at_ms));
   std::string_view err = std::string_view(job.last_error).substr(0, kMaxErrorBytes);
   PutU32(&r, static_cast<uint32_t>(err.size()));
@@ -119,11 +123,12 @@ Result<Job> DecodeJob(uint64_t id, std::string_view bytes) {
   job.id = id;
   uint8_t version = 0, type_len = 0;
   uint32_t err_len = 0, dedup_len = 0, payload_len = 0;
+  int64_t lease_until = 0;
   if (!in.U8(&version) || version != kRecordVersion || !in.U8(&type_len) ||
       !in.Bytes(type_len, &job.type) || !in.U32(&job.attempts) || !in.I64(&job.run_at_ms) ||
-      !in.I64(&job.lease_until_ms) || !in.I64(&job.created_at_ms) || !in.U32(&err_len) ||
-      err_len > kMaxErrorBytes || !in.Bytes(err_len, &job.last_error) || !in.U32(&dedup_len) ||
-      !in.Bytes(dedup_len, &job.dedup_key) || !in.U32(&payload_len) ||
+      !in.I64(&lease_until) || lease_until != 0 || !in.I64(&job.created_at_ms) ||
+      !in.U32(&err_len) || err_len > kMaxErrorBytes || !in.Bytes(err_len, &job.last_error) ||
+      !in.U32(&dedup_len) || !in.Bytes(dedup_len, &job.dedup_key) || !in.U32(&payload_len) ||
       !in.Bytes(payload_len, &job.payload) || !in.rest().empty()) {
     return Status::Internal("malformed job record " + std::to_string(id));
   }
@@ -144,52 +149,81 @@ const char* JobStateName(JobState state) {
   }
 }
 
-Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock) {
-  return Open(env, clock, Options());
+QueueCheckCounts JobQueue::Check(Txn& txn, const std::array<MDB_dbi, 5>& dbs,
+                                 storage::Findings* out) {
+  using storage::HasKey;
+  using storage::Tally;
+  using storage::WalkDb;
+  const MDB_dbi jobs = dbs[0], due = dbs[1], dead = dbs[2], meta = dbs[3], dedup = dbs[4];
+  QueueCheckCounts n;
+  Tally bad_key("jobs"), undecodable("jobs"), unindexed("jobs"), bad_dead("jobs_dead");
+  Tally orphan("jobs_due"), stale_dedup("jobs_dedup");
+  uint64_t max_id = 0;
+  Status s = WalkDb(txn, jobs, [&](std::string_view key, std::string_view value) {
+    ++n.pending;
+    if (key.size() != 8) return bad_key.Add("a key is not an 8-byte id");
+    uint64_t id = GetBigEndian64(key);
+    max_id = std::max(max_id, id);
+    auto job = DecodeJob(id, value);
+    if (!job.ok()) return undecodable.Add("record " + std::to_string(id) + " cannot be decoded");
+    if (!HasKey(txn, due, DueKey(job->run_at_ms, id))) {
+      unindexed.Add("job " + std::to_string(id) + " has no jobs_due entry (it would never run)");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs: cannot be read: " + s.message());
+  s = WalkDb(txn, dead, [&](std::string_view key, std::string_view value) {
+    ++n.dead;
+    if (key.size() != 8) return bad_dead.Add("a key is not an 8-byte id");
+    uint64_t id = GetBigEndian64(key);
+    max_id = std::max(max_id, id);
+    if (!DecodeJob(id, value).ok()) {
+      bad_dead.Add("record " + std::to_string(id) + " cannot be decoded");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs_dead: cannot be read: " + s.message());
+  s = WalkDb(txn, due, [&](std::string_view key, std::string_view) {
+    if (key.size() != 16 || !HasKey(txn, jobs, key.substr(8))) {
+      orphan.Add("an index entry names no job (the queue drops it when it comes due)");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs_due: cannot be read: " + s.message());
+  s = WalkDb(txn, dedup, [&](std::string_view, std::string_view value) {
+    if (value.size() != 8 || !HasKey(txn, jobs, value)) {
+      stale_dedup.Add("a key names no pending job (the next enqueue replaces it)");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("jobs_dedup: cannot be read: " + s.message());
+
+  auto next = txn.Get(meta, kNextIdKey);
+  if (!next.ok()) {
+    out->problems.push_back("jobs_meta: cannot be read: " + next.status().message());
+  } else if (next->has_value() && (*next)->size() != 8) {
+    out->problems.push_back("jobs_meta: next_id is not 8 bytes");
+  } else {
+    n.next_id = next->has_value() ? GetBigEndian64(**next) : 1;
+    if (max_id != 0 && n.next_id <= max_id) {
+      out->problems.push_back("jobs_meta: next_id " + std::to_string(n.next_id) +
+                              " is not above job id " + std::to_string(max_id) +
+                              " (a new job would overwrite it)");
+    }
+  }
+  for (const Tally* t : {&bad_key, &undecodable, &unindexed, &bad_dead}) {
+    t->ReportTo(out->problems);
+  }
+  for (const Tally* t : {&orphan, &stale_dedup}) t->ReportTo(out->notes);
+  return n;
 }
 
-Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock,
-                                                 Options options) {
+Result<std::unique_ptr<JobQueue>> JobQueue::Open(storage::LmdbEnv* env, const Clock* clock) {
   std::unique_ptr<JobQueue> q(new JobQueue(env, clock));
-  for (auto [dbi, name] : {std::pair{&q->jobs_, "jobs"}, std::pair{&q->due_, "jobs_due"},
-                           std::pair{&q->dead_, "jobs_dead"}, std::pair{&q->meta_, "jobs_meta"},
-                           std::pair{&q->dedup_, "jobs_dedup"}}) {
-    auto r = env->OpenDb(name);
+  MDB_dbi* const dbis[] = {&q->jobs_, &q->due_, &q->dead_, &q->meta_, &q->dedup_};
+  static_assert(std::size(dbis) == kDbNames.size());
+  for (size_t i = 0; i < kDbNames.size(); ++i) {
+    auto r = env->OpenDb(kDbNames[i]);
     if (!r.ok()) return r.status();
-    *dbi = *r;
-  }
-  if (options.recover_leases) {
-    Status s = q->Recover();
-    if (!s.ok()) return s;
+    *dbis[i] = *r;
   }
   return q;
-}
-
-// After a restart no lease is held by a live consumer: make every leased job
-// due now (keeping its attempt count).
-Status JobQueue::Recover() {
-  int64_t now = clock_->NowMs();
-  return env_->Update([&](Txn& txn) -> Status {
-    std::vector<Job> leased;
-    {
-      auto cur = Cursor::Open(txn, jobs_);
-      if (!cur.ok()) return cur.status();
-      for (auto more = cur->First(); more.ok() && *more; more = cur->Next()) {
-        if (cur->key().size() != 8) continue;
-        auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
-        if (job.ok() && job->lease_until_ms != 0) leased.push_back(std::move(job).value());
-      }
-    }
-    for (Job& job : leased) {
-      Status s = MoveDue(txn, job.id, job.lease_until_ms, now);
-      if (!s.ok()) return s;
-      job.lease_until_ms = 0;
-      job.run_at_ms = now;
-      s = txn.Put(jobs_, IdKey(job.id), EncodeJob(job));
-      if (!s.ok()) return s;
-    }
-    return Status::Ok();
-  });
 }
 
 Status JobQueue::MoveDue(Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms) {
@@ -214,7 +248,7 @@ Result<uint64_t> JobQueue::Enqueue(Txn& txn, std::string_view type, std::string_
         if (duplicate) *duplicate = true;
         return pid;
       }
-      if (job.ok() && job->lease_until_ms == 0 && !IsLeased(pid)) {  // replace the payload
+      if (job.ok() && !IsLeased(pid)) {  // replace the payload
         Status s = MoveDue(txn, pid, job->run_at_ms, run_at_ms);
         if (!s.ok()) return s;
         job->payload = std::string(payload);
@@ -352,7 +386,7 @@ bool JobQueue::Holds(const Job& leased) {
 }
 
 Status JobQueue::Remove(Txn& txn, const Job& job) {
-  Status s = txn.Del(due_, DueKey(job.lease_until_ms ? job.lease_until_ms : job.run_at_ms, job.id));
+  Status s = txn.Del(due_, DueKey(job.run_at_ms, job.id));
   if (s.ok() && !job.dedup_key.empty()) {
     auto owner = txn.Get(dedup_, job.dedup_key);
     if (!owner.ok()) return owner.status();
@@ -368,15 +402,25 @@ Status JobQueue::Remove(Txn& txn, const Job& job) {
 // replace_pending may have put a new payload in while it was being sent. Then
 // the job stays (it still has to be sent with the new payload) and only the
 // lease is released.
+Result<std::optional<Job>> JobQueue::LoadLeased(Txn& txn, const Job& leased, bool drop_damaged) {
+  auto raw = txn.Get(jobs_, IdKey(leased.id));
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<Job>();
+  auto job = DecodeJob(leased.id, **raw);
+  if (!job.ok()) {
+    Status s = drop_damaged ? txn.Del(jobs_, IdKey(leased.id)) : Status::Ok();
+    if (!s.ok()) return s;
+    return std::optional<Job>();
+  }
+  if (job->payload != leased.payload) return std::optional<Job>();  // replaced while sent
+  return std::optional<Job>(std::move(job).value());
+}
+
 Status JobQueue::Ack(const Job& leased) {
   Status s = env_->Update([&](Txn& txn) -> Status {
-    auto raw = txn.Get(jobs_, IdKey(leased.id));
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return Status::Ok();
-    auto job = DecodeJob(leased.id, **raw);
-    if (!job.ok()) return txn.Del(jobs_, IdKey(leased.id));
-    if (job->payload != leased.payload) return Status::Ok();  // replaced while sent
-    return Remove(txn, *job);
+    auto job = LoadLeased(txn, leased, /*drop_damaged=*/true);
+    if (!job.ok()) return job.status();
+    return job->has_value() ? Remove(txn, **job) : Status::Ok();
   });
   if (s.ok()) Release(leased);
   return s;
@@ -386,20 +430,16 @@ Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view er
                        bool count_attempt) {
   if (!Holds(leased)) return Status::Ok();  // the lease was lost to another consumer
   Status s = env_->Update([&](Txn& txn) -> Status {
-    auto raw = txn.Get(jobs_, IdKey(leased.id));
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return Status::Ok();
-    auto job = DecodeJob(leased.id, **raw);
-    if (!job.ok()) return Status::Ok();
-    if (job->payload != leased.payload) return Status::Ok();  // replaced: send the new one
-    Status m = MoveDue(txn, job->id, job->lease_until_ms ? job->lease_until_ms : job->run_at_ms,
-                       run_at_ms);
+    auto stored = LoadLeased(txn, leased, /*drop_damaged=*/false);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) return Status::Ok();
+    Job& job = **stored;
+    Status m = MoveDue(txn, job.id, job.run_at_ms, run_at_ms);
     if (!m.ok()) return m;
-    job->lease_until_ms = 0;
-    job->run_at_ms = run_at_ms;
-    job->attempts = count_attempt ? leased.attempts : leased.attempts - 1;
-    if (count_attempt) job->last_error = std::string(error);
-    return txn.Put(jobs_, IdKey(job->id), EncodeJob(*job));
+    job.run_at_ms = run_at_ms;
+    job.attempts = count_attempt ? leased.attempts : leased.attempts - 1;
+    if (count_attempt) job.last_error = std::string(error);
+    return txn.Put(jobs_, IdKey(job.id), EncodeJob(job));
   });
   if (s.ok()) {
     Release(leased);
@@ -410,18 +450,15 @@ Status JobQueue::Retry(const Job& leased, int64_t run_at_ms, std::string_view er
 
 Status JobQueue::Bury(const Job& leased, std::string_view error) {
   Status s = env_->Update([&](Txn& txn) -> Status {
-    auto raw = txn.Get(jobs_, IdKey(leased.id));
-    if (!raw.ok()) return raw.status();
-    if (!raw->has_value()) return Status::Ok();
-    auto job = DecodeJob(leased.id, **raw);
-    if (!job.ok()) return txn.Del(jobs_, IdKey(leased.id));
-    if (job->payload != leased.payload) return Status::Ok();  // replaced: send the new one
-    Status r = Remove(txn, *job);
+    auto stored = LoadLeased(txn, leased, /*drop_damaged=*/true);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) return Status::Ok();
+    Job& job = **stored;
+    Status r = Remove(txn, job);
     if (!r.ok()) return r;
-    job->attempts = std::max(job->attempts, leased.attempts);
-    job->last_error = std::string(error);
-    job->lease_until_ms = 0;
-    return txn.Put(dead_, IdKey(job->id), EncodeJob(*job));
+    job.attempts = std::max(job.attempts, leased.attempts);
+    job.last_error = std::string(error);
+    return txn.Put(dead_, IdKey(job.id), EncodeJob(job));
   });
   if (s.ok()) Release(leased);
   return s;
@@ -477,7 +514,7 @@ Result<QueueStats> JobQueue::Stats() {
       if (cur->key().size() != 8) continue;
       auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
       if (!job.ok()) continue;
-      if (job->lease_until_ms != 0 || leased.count(job->id)) {
+      if (leased.count(job->id)) {
         ++st.leased;
       } else if (job->run_at_ms <= now) {
         ++st.ready;
@@ -511,10 +548,10 @@ Result<std::vector<std::pair<Job, JobState>>> JobQueue::List(std::optional<JobSt
         if (cur->key().size() != 8) continue;
         auto job = DecodeJob(GetBigEndian64(cur->key()), cur->value());
         if (!job.ok()) continue;
-        JobState js = dbi == dead_                                        ? JobState::kDead
-                      : job->lease_until_ms != 0 || leased.count(job->id) ? JobState::kLeased
-                      : job->run_at_ms <= now                             ? JobState::kReady
-                                                                          : JobState::kDelayed;
+        JobState js = dbi == dead_            ? JobState::kDead
+                      : leased.count(job->id) ? JobState::kLeased
+                      : job->run_at_ms <= now ? JobState::kReady
+                                              : JobState::kDelayed;
         if (!state || *state == js) out.emplace_back(std::move(job).value(), js);
       }
     }
@@ -528,7 +565,6 @@ Result<std::vector<std::pair<Job, JobState>>> JobQueue::List(std::optional<JobSt
 Status JobQueue::Revive(Txn& txn, Job job) {
   Status s = txn.Del(dead_, IdKey(job.id));
   job.attempts = 0;
-  job.lease_until_ms = 0;
   job.run_at_ms = clock_->NowMs();
   job.dedup_key.clear();
   if (s.ok()) s = txn.Put(jobs_, IdKey(job.id), EncodeJob(job));
@@ -544,7 +580,7 @@ Status JobQueue::RetryNow(uint64_t id) {
     if (raw->has_value()) {
       auto job = DecodeJob(id, **raw);
       if (!job.ok()) return job.status();
-      if (job->lease_until_ms != 0 || IsLeased(id)) {
+      if (IsLeased(id)) {
         outcome = Status::Conflict("job " + std::to_string(id) + " is being run right now");
         return Status::Ok();
       }

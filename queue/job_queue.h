@@ -23,7 +23,8 @@
 // is sent.
 //
 // On disk (named DBIs):
-//   "jobs"      id (8 bytes BE) -> record (see EncodeJob)
+//   "jobs"      id (8 bytes BE) -> record (see EncodeJob; its lease_until
+//               field is always 0, a lease is never written)
 //   "jobs_due"  due_ms (8 BE) ‖ id (8 BE) -> ""   due_ms = run_at; exactly
 //               one entry per job in "jobs"
 //   "jobs_dead" id (8 BE) -> record with last_error  (dead letters)
@@ -31,6 +32,8 @@
 //   "jobs_dedup" dedup key -> id (8 BE)  while that job is pending
 // The due index is ordered by time, so the next job is the first key (no
 // scan), and NextDueMs tells a consumer exactly how long to sleep.
+// Check (for `regd check`) verifies this layout; it is the only reader of
+// these DBIs outside this class.
 //
 // Deduplication: a producer may give a job a key. While a job with that key
 // is pending (in "jobs", leased or not), Enqueue with the same key adds no
@@ -42,13 +45,13 @@
 // States, as `regd queue` shows them: ready (due now), delayed (due later),
 // leased (a consumer of this process has it; another process, such as the
 // `regd queue` CLI beside a running server, sees a leased job as ready), dead
-// (in the dead letters). Records written by older versions may carry a
-// durable lease (lease_until_ms != 0); Open makes those due.
+// (in the dead letters).
 //
 // Thread-safety: safe to share between threads; each call runs its own
 // transaction except Enqueue, which runs in the caller's.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -62,6 +65,7 @@
 #include <vector>
 
 #include "storage/clock.h"
+#include "storage/format_check.h"
 #include "storage/lmdb_env.h"
 #include "storage/status.h"
 
@@ -73,7 +77,7 @@ struct Job {
   std::string payload;
   uint32_t attempts = 0;       // times leased so far, including the current lease
   int64_t run_at_ms = 0;       // when the job becomes due
-  int64_t lease_until_ms = 0;  // Lease: when this lease expires (its identity)
+  int64_t lease_until_ms = 0;  // Lease: when this lease expires (its identity); memory only
   int64_t created_at_ms = 0;
   std::string last_error;
   std::string dedup_key;  // empty: none
@@ -96,22 +100,39 @@ struct EnqueueOptions {
   bool replace_pending = false;  // see "Deduplication" above
 };
 
-// Record encoding, versioned: decoding rejects anything malformed.
+// Record encoding, versioned: decoding rejects anything malformed, and a
+// non-zero lease_until field (EncodeJob writes 0 whatever job holds).
 std::string EncodeJob(const Job& job);
 Result<Job> DecodeJob(uint64_t id, std::string_view bytes);
 
+// What JobQueue::Check counted.
+struct QueueCheckCounts {
+  size_t pending = 0;    // records in "jobs"
+  size_t dead = 0;       // records in "jobs_dead"
+  uint64_t next_id = 0;  // the id the next job gets
+};
+
 class JobQueue {
  public:
-  struct Options {
-    // The server makes every leased job due at open (its consumers are gone);
-    // a second process inspecting a live server's queue must not.
-    bool recover_leases = true;
-  };
-  // Opens the DBIs (call at start) and, by default, makes every leased job
-  // due now.
+  // The queue's named DBIs, in the order Check takes them.
+  static constexpr std::array<const char*, 5> kDbNames = {"jobs", "jobs_due", "jobs_dead",
+                                                          "jobs_meta", "jobs_dedup"};
+
+  // Checks the queue's format (`regd check`) in txn, a read transaction of
+  // an env whose kDbNames DBIs are dbs (LmdbEnv::FindDb, in that order).
+  // Problems (damage): an unreadable DBI; a "jobs" or "jobs_dead" key that is
+  // not an 8-byte id or a record DecodeJob rejects; a job without its
+  // "jobs_due" entry (it would never run); a "jobs_meta" next_id that is not
+  // 8 bytes or not above every id in use (a new job would overwrite one).
+  // Notes (the queue tolerates and clears both): a "jobs_due" entry that
+  // names no job; a dedup key that names no pending job.
+  static QueueCheckCounts Check(storage::Txn& txn, const std::array<MDB_dbi, 5>& dbs,
+                                storage::Findings* out);
+
+  // Opens the DBIs (call at start). Nothing is recovered: a lease never
+  // outlives its process, so a job leased before a crash or restart is
+  // simply due.
   static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock);
-  static Result<std::unique_ptr<JobQueue>> Open(storage::LmdbEnv* env, const Clock* clock,
-                                                Options options);
 
   // Adds a job due at run_at_ms, inside the caller's write transaction.
   // Returns its id (the pending job's id when deduplicated; *duplicate says
@@ -171,11 +192,14 @@ class JobQueue {
 
  private:
   JobQueue(storage::LmdbEnv* env, const Clock* clock) : env_(env), clock_(clock) {}
-  Status Recover();
   Status MoveDue(storage::Txn& txn, uint64_t id, int64_t from_ms, int64_t to_ms);
   Result<size_t> Entries(MDB_dbi dbi);
   // Deletes job's "jobs" and "jobs_due" entries and releases its dedup key.
   Status Remove(storage::Txn& txn, const Job& job);
+  // The stored record of a leased job for Ack, Retry and Bury to act on;
+  // nullopt when the job is gone, its payload was replaced while it was
+  // sent, or its record no longer decodes (then deleted if drop_damaged).
+  Result<std::optional<Job>> LoadLeased(storage::Txn& txn, const Job& leased, bool drop_damaged);
   Status Revive(storage::Txn& txn, Job job);
   void DropOrphans(const std::vector<std::pair<uint64_t, int64_t>>& orphans);
   // In-memory leases; each takes lease_mu_.

@@ -1,13 +1,49 @@
 #include "storage/expiring_kv.h"
 
 namespace regd::storage {
+namespace {
+
+// The namespace of a key ("sms:", "sess:", ...): keys hold mobiles and
+// session hashes, which a finding does not show.
+std::string KeyKind(std::string_view key) {
+  size_t colon = key.find(':');
+  return colon == std::string_view::npos ? "an unprefixed key"
+                                         : "'" + std::string(key.substr(0, colon + 1)) + "'";
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ExpiringKv>> ExpiringKv::Open(LmdbEnv* env) {
-  auto kv = env->OpenDb("kv");
+  auto kv = env->OpenDb(kDbNames[0]);
   if (!kv.ok()) return kv.status();
-  auto exp = env->OpenDb("kv_exp");
+  auto exp = env->OpenDb(kDbNames[1]);
   if (!exp.ok()) return exp.status();
   return std::unique_ptr<ExpiringKv>(new ExpiringKv(env, *kv, *exp));
+}
+
+size_t ExpiringKv::Check(Txn& txn, const std::array<MDB_dbi, 2>& dbs, Findings* out) {
+  const MDB_dbi kv = dbs[0], exp = dbs[1];
+  size_t entries = 0;
+  Tally no_expiry("kv"), unindexed("kv"), bad_index("kv_exp"), dangling("kv_exp");
+  Status s = WalkDb(txn, kv, [&](std::string_view key, std::string_view value) {
+    ++entries;
+    if (value.size() < 8) return no_expiry.Add("an entry under " + KeyKind(key) + " has no expiry");
+    if (!HasKey(txn, exp, IndexKey(static_cast<int64_t>(GetBigEndian64(value)), key))) {
+      unindexed.Add("an entry under " + KeyKind(key) + " has no kv_exp index entry");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("kv: cannot be read: " + s.message());
+  s = WalkDb(txn, exp, [&](std::string_view key, std::string_view) {
+    if (key.size() < 8) return bad_index.Add("an index key is shorter than its expiry");
+    auto value = txn.Get(kv, key.substr(8));
+    if (!value.ok() || !value->has_value() || (*value)->size() < 8 ||
+        GetBigEndian64(**value) != GetBigEndian64(key)) {
+      dangling.Add("an index entry under " + KeyKind(key.substr(8)) + " has no matching kv entry");
+    }
+  });
+  if (!s.ok()) out->problems.push_back("kv_exp: cannot be read: " + s.message());
+  for (const Tally* t : {&no_expiry, &unindexed, &bad_index, &dangling}) t->ReportTo(out->problems);
+  return entries;
 }
 
 std::string ExpiringKv::IndexKey(int64_t expires_at_ms, std::string_view key) {

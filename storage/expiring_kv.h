@@ -11,6 +11,7 @@
 //   "kv_exp" expires_at_ms (8 bytes big-endian) ‖ key -> ""   (sweep index)
 // Invariant: every "kv" entry has exactly one "kv_exp" entry and vice versa.
 // Key namespaces are a prefix chosen by the caller ("cap:", "sms:", ...).
+// Check (for `regd check`) verifies exactly this layout and invariant.
 //
 // All operations run inside a caller's transaction, so a caller can combine
 // several keys (and the job queue) in one atomic, durable write.
@@ -19,12 +20,14 @@
 // Txn belongs to one thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "storage/format_check.h"
 #include "storage/lmdb_env.h"
 #include "storage/status.h"
 
@@ -37,8 +40,19 @@ class ExpiringKv {
     int64_t expires_at_ms = 0;
   };
 
+  // The store's named DBIs: "kv", then "kv_exp" (the order Check takes).
+  static constexpr std::array<const char*, 2> kDbNames = {"kv", "kv_exp"};
+
   // Opens the two DBIs; call at start, before other threads use env.
   static Result<std::unique_ptr<ExpiringKv>> Open(LmdbEnv* env);
+
+  // Checks the store's layout (`regd check`) in txn, a read transaction of
+  // an env whose kDbNames DBIs are dbs (LmdbEnv::FindDb, in that order).
+  // Problems: an unreadable DBI; a "kv" value shorter than its 8-byte expiry
+  // or without its "kv_exp" entry; a "kv_exp" key shorter than its expiry or
+  // without a "kv" entry of that expiry. Findings name the key's namespace
+  // ("'sess:'"), never the key. Returns the number of "kv" entries.
+  static size_t Check(Txn& txn, const std::array<MDB_dbi, 2>& dbs, Findings* out);
 
   // Stores value under key until expires_at_ms, replacing any old entry.
   Status Put(Txn& txn, std::string_view key, std::string_view value, int64_t expires_at_ms);

@@ -1,5 +1,7 @@
 #include "storage/user_store.h"
 
+#include <vector>
+
 namespace regd::storage {
 namespace {
 
@@ -27,6 +29,48 @@ Result<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path) {
   s = store->PrepareStatements();
   if (!s.ok()) return s;
   return store;
+}
+
+int64_t UserStore::Check(SqliteDb& db, Findings* out) {
+  auto integrity = db.Prepare("PRAGMA integrity_check(10)");
+  if (!integrity.ok()) {
+    out->problems.push_back("cannot be read: " + integrity.status().message());
+    return -1;
+  }
+  std::vector<std::string> errors;
+  for (;;) {
+    auto row = integrity->Step();
+    if (!row.ok()) {
+      errors.push_back(row.status().message());
+      break;
+    }
+    if (!*row) break;
+    if (std::string line = integrity->ColumnText(0); line != "ok") errors.push_back(line);
+  }
+  for (const std::string& e : errors) out->problems.push_back("integrity_check: " + e);
+  if (!errors.empty()) return -1;
+
+  auto version = db.Prepare("PRAGMA user_version");
+  auto has_row = version.ok() ? version->Step() : Result<bool>(version.status());
+  if (!has_row.ok()) {
+    out->problems.push_back(has_row.status().message());
+    return -1;
+  }
+  int64_t v = version->ColumnInt64(0);
+  if (v != kSchemaVersion) {
+    out->problems.push_back("schema version " + std::to_string(v) + ", expected " +
+                            std::to_string(kSchemaVersion) +
+                            (v == 0 ? " (not a regd users database)" : ""));
+    return -1;
+  }
+  // Naming every column checks the table's shape as well.
+  auto count = db.Prepare(std::string("SELECT count(*) FROM (") + kColumns + "FROM users)");
+  auto counted = count.ok() ? count->Step() : Result<bool>(count.status());
+  if (!counted.ok()) {
+    out->problems.push_back("the users table does not read: " + counted.status().message());
+    return -1;
+  }
+  return count->ColumnInt64(0);
 }
 
 Status UserStore::Migrate() {

@@ -8,7 +8,8 @@
 // Uniqueness of username and mobile is enforced by the database, so of two
 // racing registrations exactly one succeeds and the other gets kConflict.
 // The store keeps password hashes only; hashing is the caller's (password.h).
-// Usernames are case-sensitive, as in Django.
+// Usernames are case-sensitive, as in Django. Check (for `regd check`)
+// verifies the file, its schema version and the table's shape.
 //
 // Durability: WAL + synchronous=FULL; Create returns ok only after the row is
 // on disk.
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/format_check.h"
 #include "storage/sqlite_db.h"
 #include "storage/status.h"
 
@@ -41,6 +43,14 @@ class UserStore {
   static constexpr int kSchemaVersion = 1;
 
   static Result<std::unique_ptr<UserStore>> Open(const std::string& path);
+
+  // Checks a users database (`regd check`) through db, a read-only
+  // connection (SqliteDb::OpenReadOnly), without changing it. Problems, in
+  // this order, the first ending the check: PRAGMA integrity_check is not
+  // "ok" (up to 10 of its lines); PRAGMA user_version is not kSchemaVersion;
+  // the users table does not read with its columns. Returns the number of
+  // users, or -1 after a problem.
+  static int64_t Check(SqliteDb& db, Findings* out);
 
   // The unique column an insert collided with.
   enum class Taken { kUsername, kMobile };

@@ -1,6 +1,9 @@
 // `regd check` (app/check_cli.h, app/data_check.h) on real data dirs: a live
-// server's passes; a damaged SQLite file, a garbage LMDB file and queue
-// records the queue could not use fail with exit 1 and say what is wrong.
+// server's passes; a damaged SQLite file, a garbage LMDB file and a queue
+// record the queue could not use fail with exit 1 and say what is wrong.
+// Which records are damage is each store's own Check, tested beside it
+// (tests/queue/job_queue_check_test.cc, tests/storage/expiring_kv_test.cc,
+// tests/storage/user_store_test.cc).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +13,6 @@
 #include <functional>
 #include <random>
 
-#include "queue/job_queue.h"
 #include "storage/data_dir.h"
 #include "storage/files.h"
 #include "storage/lmdb_env.h"
@@ -163,37 +165,6 @@ TEST_CASE("regd check finds a job record the queue cannot decode", "[check_cli]"
   INFO(Describe(r));
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Contains("DAMAGED  jobs: record 99 cannot be decoded"));
-}
-
-TEST_CASE("regd check finds a job that would never run and an id that would be reused",
-          "[check_cli]") {
-  TempDir dir;
-  std::string data = MakeDataDir(dir);
-  regd::queue::Job job;
-  job.id = 77;
-  job.type = "sms";
-  job.payload = "x";
-  job.run_at_ms = 1;
-  WriteRaw(data, "jobs", [&](regd::storage::Txn& t, MDB_dbi jobs) {
-    return t.Put(jobs, Id(77), regd::queue::EncodeJob(job));  // no jobs_due entry
-  });
-  CommandOutput r = RunRegdCapturing({"check", "--data-dir", data});
-  INFO(Describe(r));
-  CHECK(r.exit_code == 1);
-  CHECK_THAT(r.out, Contains("job 77 has no jobs_due entry"));
-  CHECK_THAT(r.out, Contains("jobs_meta: next_id 2 is not above job id 77"));
-}
-
-TEST_CASE("regd check finds an expiring key without its index entry", "[check_cli]") {
-  TempDir dir;
-  std::string data = MakeDataDir(dir);
-  WriteRaw(data, "kv", [](regd::storage::Txn& t, MDB_dbi kv) {
-    return t.Put(kv, "sess:abc", Id(4102444800000) + "1");
-  });
-  CommandOutput r = RunRegdCapturing({"check", "--data-dir", data});
-  INFO(Describe(r));
-  CHECK(r.exit_code == 1);
-  CHECK_THAT(r.out, Contains("an entry under 'sess:' has no kv_exp index entry"));
 }
 
 TEST_CASE("regd check reports a data dir that is not there", "[check_cli]") {

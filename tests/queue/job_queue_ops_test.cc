@@ -25,14 +25,15 @@ struct Queue {
   std::unique_ptr<LmdbEnv> env;
   std::unique_ptr<JobQueue> q;
 
-  explicit Queue(bool recover = true) { Open(recover); }
-  void Open(bool recover) {
+  Queue() { Open(); }
+  // Opens (again): what a restart, or `regd queue` beside a server, does.
+  void Open() {
     q.reset();
     env.reset();
     auto e = LmdbEnv::Open({dir.Join("lmdb")});
     REQUIRE(e.ok());
     env = std::move(e).value();
-    auto opened = JobQueue::Open(env.get(), &clock, {recover});
+    auto opened = JobQueue::Open(env.get(), &clock);
     REQUIRE(opened.ok());
     q = std::move(opened).value();
   }
@@ -242,43 +243,37 @@ TEST_CASE("a lease is not written: another process sees a leased job as ready", 
   f.Add("in flight");
   f.Lease();
   CHECK(f.Stats().leased == 1);
-  f.Open(/*recover=*/false);  // what `regd queue` does beside a running server
+  f.Open();  // what `regd queue` does beside a running server
   CHECK(f.Stats().leased == 0);
   CHECK(f.Stats().ready == 1);
 }
 
-TEST_CASE("a durable lease left by an older version is due at open, unless told not to",
+TEST_CASE("a record holding a lease is damage: rejected, then kept among the dead",
           "[job_queue_ops]") {
+  // No release wrote a lease to disk; the record's lease_until field is
+  // always 0 (EncodeJob writes 0 whatever the job holds).
   Queue f;
-  auto [id, dup] = f.Add("old", {}, 0);
-  int64_t lease_until = f.clock.NowMs() + 60'000;
-  // Rewrite the record and its index entry as the old format held a lease.
+  auto [id, dup] = f.Add("odd");
+  Job in_memory = f.Lease();
+  REQUIRE(in_memory.lease_until_ms != 0);
+  std::string record = regd::queue::EncodeJob(in_memory);
+  auto back = regd::queue::DecodeJob(id, record);
+  REQUIRE(back.ok());
+  CHECK(back->lease_until_ms == 0);
+  REQUIRE(f.q->Ack(in_memory).ok());
+
+  // The same record with a lease_until written: after version(1), type_len(1),
+  // type, attempts(4) and run_at(8).
+  const size_t lease_at = 1 + 1 + in_memory.type.size() + 4 + 8;
+  record[lease_at + 7] = 1;
+  CHECK_FALSE(regd::queue::DecodeJob(id, record).ok());
+  auto [other, dup2] = f.Add("other");
   auto jobs = f.env->OpenDb("jobs");
-  auto due = f.env->OpenDb("jobs_due");
   REQUIRE(jobs.ok());
-  REQUIRE(due.ok());
-  REQUIRE(f.env
-              ->Update([&](Txn& t) -> Status {
-                auto raw = t.Get(*jobs, Key64(id));
-                if (!raw.ok() || !raw->has_value()) return Status::Internal("no record");
-                auto job = regd::queue::DecodeJob(id, **raw);
-                if (!job.ok()) return job.status();
-                Status s = t.Del(*due, Key64(static_cast<uint64_t>(job->run_at_ms)) + Key64(id));
-                job->lease_until_ms = lease_until;
-                if (s.ok()) s = t.Put(*jobs, Key64(id), regd::queue::EncodeJob(*job));
-                if (s.ok())
-                  s = t.Put(*due, Key64(static_cast<uint64_t>(lease_until)) + Key64(id), "");
-                return s;
-              })
-              .ok());
-  f.Open(/*recover=*/false);
-  CHECK(f.Stats().leased == 1);
-  CHECK_FALSE(f.q->Lease(30'000)->has_value());
-  f.Open(/*recover=*/true);
-  CHECK(f.Stats().leased == 0);
-  Job j = f.Lease();
-  CHECK(j.id == id);
-  CHECK(j.payload == "old");
+  REQUIRE(f.env->Update([&](Txn& t) { return t.Put(*jobs, Key64(other), record); }).ok());
+  CHECK_FALSE(f.q->Lease(30'000)->has_value());  // never run ...
+  CHECK(*f.q->Depth() == 0);
+  CHECK(f.Stats().dead == 1);  // ... but kept for inspection
 }
 
 TEST_CASE("a job whose payload was replaced while it was sent is not acked, retried or buried",

@@ -444,7 +444,6 @@ Job SampleJob() {
   job.payload = R"({"mobile":"13800138000","code":"123456","expires_at_ms":1790000300000})";
   job.attempts = 3;
   job.run_at_ms = 1'790'000'000'123;
-  job.lease_until_ms = 1'790'000'060'123;
   job.created_at_ms = 1'789'999'999'000;
   job.last_error = "webhook: HTTP 503";
   return job;

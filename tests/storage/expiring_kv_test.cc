@@ -166,3 +166,69 @@ TEST_CASE("a committed put survives reopening the environment", "[expiring_kv]")
               .ok());
   CHECK(v == std::optional<std::string>("42"));
 }
+
+namespace {
+
+// ExpiringKv::Check on the fixture's env; returns the "kv" entry count.
+size_t CheckKv(Fixture& f, regd::storage::Findings* found) {
+  std::array<MDB_dbi, ExpiringKv::kDbNames.size()> dbs{};
+  for (size_t i = 0; i < dbs.size(); ++i) {
+    auto dbi = f.env->FindDb(ExpiringKv::kDbNames[i]);
+    REQUIRE(dbi.ok());
+    REQUIRE(dbi->has_value());
+    dbs[i] = **dbi;
+  }
+  size_t n = 0;
+  REQUIRE(f.env->View([&](Txn& t) {
+               n = ExpiringKv::Check(t, dbs, found);
+               return Status::Ok();
+             })
+              .ok());
+  return n;
+}
+
+std::string Be64(uint64_t v) {
+  std::string k;
+  regd::storage::PutBigEndian64(&k, v);
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("check passes a healthy store and counts its entries", "[expiring_kv]") {
+  Fixture f;
+  REQUIRE(f.Put("sms:13800000000", "v", 60'000).ok());
+  REQUIRE(f.Put("sess:abc", "7", 1).ok());
+  f.clock.Advance(10);  // expired but not swept: still an entry, still indexed
+  regd::storage::Findings found;
+  CHECK(CheckKv(f, &found) == 2);
+  CHECK(found.problems.empty());
+  CHECK(found.notes.empty());
+}
+
+TEST_CASE("check finds entries and index entries that lost their partner", "[expiring_kv]") {
+  Fixture f;
+  auto kv = f.env->FindDb("kv");
+  auto exp = f.env->FindDb("kv_exp");
+  REQUIRE((kv.ok() && kv->has_value() && exp.ok() && exp->has_value()));
+  REQUIRE(f.env
+              ->Update([&](Txn& t) {
+                Status s = t.Put(**kv, "sess:abc", Be64(4102444800000) + "1");  // no index
+                if (s.ok()) s = t.Put(**kv, "cap:x", "1234567");                // no expiry
+                if (s.ok()) s = t.Put(**exp, Be64(5) + "sms:13800000000", "");  // no entry
+                if (s.ok()) s = t.Put(**exp, "short", "");
+                return s;
+              })
+              .ok());
+  regd::storage::Findings found;
+  CHECK(CheckKv(f, &found) == 2);
+  std::string all;
+  for (const std::string& p : found.problems) all += p + "\n";
+  CHECK_THAT(all, Catch::Matchers::Contains(
+                      "kv: an entry under 'sess:' has no kv_exp index entry") &&
+                      Catch::Matchers::Contains("kv: an entry under 'cap:' has no expiry") &&
+                      Catch::Matchers::Contains(
+                          "kv_exp: an index entry under 'sms:' has no matching kv entry") &&
+                      Catch::Matchers::Contains("kv_exp: an index key is shorter than its expiry"));
+  CHECK(all.find("13800000000") == std::string::npos);  // keys are not shown
+}

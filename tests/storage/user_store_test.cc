@@ -337,3 +337,51 @@ TEST_CASE("a users database left 0644 by an older regd is made owner-only when o
   }
   sqlite3_close(old);
 }
+
+namespace {
+
+// UserStore::Check through a read-only connection to path.
+int64_t CheckUsers(const std::string& path, regd::storage::Findings* found) {
+  auto db = regd::storage::SqliteDb::OpenReadOnly(path);
+  REQUIRE(db.ok());
+  return UserStore::Check(**db, found);
+}
+
+void ExecRaw(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST_CASE("check passes a users database and counts its users", "[user_store]") {
+  TempDir dir;
+  std::string path = dir.Join("users.sqlite3");
+  {
+    auto store = OpenStore(path);
+    REQUIRE(store->Create("alice", "13800000001", "h", kNow).ok());
+    REQUIRE(store->Create("bob", "13800000002", "h", kNow).ok());
+  }
+  regd::storage::Findings found;
+  CHECK(CheckUsers(path, &found) == 2);
+  CHECK(found.problems.empty());
+}
+
+TEST_CASE("check refuses a database of another schema", "[user_store]") {
+  TempDir dir;
+  std::string other = dir.Join("other.sqlite3");
+  ExecRaw(other, "CREATE TABLE t(x)");
+  regd::storage::Findings found;
+  CHECK(CheckUsers(other, &found) == -1);
+  REQUIRE(found.problems.size() == 1);
+  CHECK(found.problems[0] == "schema version 0, expected 1 (not a regd users database)");
+
+  std::string shape = dir.Join("shape.sqlite3");
+  ExecRaw(shape, "CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT); PRAGMA user_version=1");
+  found = {};
+  CHECK(CheckUsers(shape, &found) == -1);
+  REQUIRE(found.problems.size() == 1);
+  CHECK_THAT(found.problems[0], Catch::Matchers::StartsWith("the users table does not read: "));
+}
