@@ -179,10 +179,11 @@ size_t CheckKv(Fixture& f, regd::storage::Findings* found) {
     dbs[i] = **dbi;
   }
   size_t n = 0;
-  REQUIRE(f.env->View([&](Txn& t) {
-               n = ExpiringKv::Check(t, dbs, found);
-               return Status::Ok();
-             })
+  REQUIRE(f.env
+              ->View([&](Txn& t) {
+                n = ExpiringKv::Check(t, dbs, found);
+                return Status::Ok();
+              })
               .ok());
   return n;
 }
@@ -224,11 +225,11 @@ TEST_CASE("check finds entries and index entries that lost their partner", "[exp
   CHECK(CheckKv(f, &found) == 2);
   std::string all;
   for (const std::string& p : found.problems) all += p + "\n";
-  CHECK_THAT(all, Catch::Matchers::Contains(
-                      "kv: an entry under 'sess:' has no kv_exp index entry") &&
-                      Catch::Matchers::Contains("kv: an entry under 'cap:' has no expiry") &&
-                      Catch::Matchers::Contains(
-                          "kv_exp: an index entry under 'sms:' has no matching kv entry") &&
-                      Catch::Matchers::Contains("kv_exp: an index key is shorter than its expiry"));
+  CHECK_THAT(all,
+             Catch::Matchers::Contains("kv: an entry under 'sess:' has no kv_exp index entry") &&
+                 Catch::Matchers::Contains("kv: an entry under 'cap:' has no expiry") &&
+                 Catch::Matchers::Contains(
+                     "kv_exp: an index entry under 'sms:' has no matching kv entry") &&
+                 Catch::Matchers::Contains("kv_exp: an index key is shorter than its expiry"));
   CHECK(all.find("13800000000") == std::string::npos);  // keys are not shown
 }

@@ -379,7 +379,8 @@ TEST_CASE("check refuses a database of another schema", "[user_store]") {
   CHECK(found.problems[0] == "schema version 0, expected 1 (not a regd users database)");
 
   std::string shape = dir.Join("shape.sqlite3");
-  ExecRaw(shape, "CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT); PRAGMA user_version=1");
+  ExecRaw(shape,
+          "CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT); PRAGMA user_version=1");
   found = {};
   CHECK(CheckUsers(shape, &found) == -1);
   REQUIRE(found.problems.size() == 1);
