@@ -502,6 +502,26 @@ Result<size_t> JobQueue::Entries(MDB_dbi dbi) {
 Result<size_t> JobQueue::Depth() { return Entries(jobs_); }
 Result<size_t> JobQueue::DeadCount() { return Entries(dead_); }
 
+Result<QueueStats> JobQueue::CachedStats(int64_t max_age_ms) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  int64_t now = clock_->NowMs();
+  if (stats_ && now - stats_at_ms_ < max_age_ms && now >= stats_at_ms_) return *stats_;
+  ++stats_reads_;
+  auto st = Stats();
+  if (!st.ok()) {
+    stats_.reset();
+    return st;
+  }
+  stats_ = *st;
+  stats_at_ms_ = now;
+  return st;
+}
+
+uint64_t JobQueue::cached_stats_reads() {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_reads_;
+}
+
 Result<QueueStats> JobQueue::Stats() {
   QueueStats st;
   int64_t now = clock_->NowMs();

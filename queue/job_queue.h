@@ -13,7 +13,11 @@
 //
 // Leases live in memory only: Lease reads (no disk write) and records in this
 // process that a consumer has the job until now + lease; a consumer that hangs
-// past its lease loses the job to another consumer. A lease is not worth a
+// past its lease loses the job to another consumer. Lease takes the lease map
+// before it begins its read transaction, and a lease is released only after
+// the Ack (or Retry, Bury) that ends it committed: so a job acked after a
+// consumer's snapshot is still leased when that consumer looks, and is never
+// taken twice. A lease is not worth a
 // disk flush because it never outlives the process: after a crash or restart
 // every job that was leased is simply due again. The attempt count of a lease
 // is written by Retry and Bury (a crash in the middle of a send does not count
@@ -166,9 +170,16 @@ class JobQueue {
   Result<size_t> Depth();
   Result<size_t> DeadCount();
 
-  // Inspection and repair (`regd queue`, /metrics). Stats and List read every
-  // record: O(jobs), meant for operators, not for hot paths.
+  // Inspection and repair (`regd queue`). Stats and List read every record:
+  // O(jobs), meant for operators, not for hot paths.
   Result<QueueStats> Stats();
+  // Stats at most max_age_ms old by the clock, for /metrics, which anyone
+  // may call at any rate: the records are read at most once per max_age_ms
+  // (callers that arrive during a read wait for it and share its result).
+  // The first call reads. A failed read is returned and not kept.
+  Result<QueueStats> CachedStats(int64_t max_age_ms);
+  // How many times CachedStats has read the records (for tests).
+  uint64_t cached_stats_reads();
   // Up to limit jobs in state (all states when nullopt), oldest id first.
   Result<std::vector<std::pair<Job, JobState>>> List(std::optional<JobState> state, size_t limit);
   // Makes job id due now: a waiting job is moved forward, a dead one is
@@ -221,6 +232,11 @@ class JobQueue {
   };
   std::mutex lease_mu_;                        // never held while waiting for the writer
   std::unordered_map<uint64_t, Held> leases_;  // guarded by lease_mu_
+
+  std::mutex stats_mu_;              // held while CachedStats reads
+  std::optional<QueueStats> stats_;  // guarded by stats_mu_; what it read last
+  int64_t stats_at_ms_ = 0;          // guarded by stats_mu_; when
+  uint64_t stats_reads_ = 0;         // guarded by stats_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

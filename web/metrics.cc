@@ -94,7 +94,7 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
     o << "regd_job_duration_seconds_sum " << stats->latency_sum_us.load() / 1e6 << "\n"
       << "regd_job_duration_seconds_count " << cumulative << "\n";
   }
-  auto st = queue->Stats();
+  auto st = queue->CachedStats(kQueueStatsMaxAgeMs);
   if (st.ok()) {
     o << "# HELP regd_queue_jobs Jobs in the queue by state.\n# TYPE regd_queue_jobs gauge\n"
       << "regd_queue_jobs{state=\"ready\"} " << st->ready << "\n"

@@ -1,6 +1,8 @@
 // Metrics: counters behind GET /metrics, in the Prometheus text format.
 // Request counts by status live here; queue numbers are read at render time
-// from the JobQueue (depth, dead letters) and the ConsumerPool's stats.
+// from the ConsumerPool's stats and from JobQueue::CachedStats, at most
+// kQueueStatsMaxAgeMs old, so a flood of /metrics (a public route) reads the
+// jobs table at most once per that period.
 //
 // Thread-safety: all counters are atomics; safe from any thread.
 #pragma once
@@ -32,6 +34,8 @@ enum class Limited {
 
 class Metrics {
  public:
+  static constexpr int64_t kQueueStatsMaxAgeMs = 1000;
+
   void CountLimited(Limited why) { ++limited_[static_cast<size_t>(why)]; }
   // For the SMS budget gauge (0: not spent), set before Render.
   void SetSmsBudgetPausedUntil(int64_t until_ms, int64_t now_ms) {
