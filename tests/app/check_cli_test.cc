@@ -18,6 +18,7 @@
 #include "storage/lmdb_env.h"
 #include "storage/user_store.h"
 #include "tests/support/fake_sms_server.h"
+#include "tests/support/lmdb_keys.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -25,6 +26,7 @@
 using Catch::Matchers::Contains;
 using regd::testing::CommandOutput;
 using regd::testing::FakeSmsServer;
+using regd::testing::Key64;
 using regd::testing::RegdProcess;
 using regd::testing::RunRegdCapturing;
 using regd::testing::TempDir;
@@ -83,12 +85,6 @@ void WriteRaw(const std::string& data, const char* db,
   auto dbi = (*env)->OpenDb(db);
   REQUIRE(dbi.ok());
   REQUIRE((*env)->Update([&](regd::storage::Txn& t) { return fn(t, *dbi); }).ok());
-}
-
-std::string Id(uint64_t id) {
-  std::string k;
-  regd::storage::PutBigEndian64(&k, id);
-  return k;
 }
 
 }  // namespace
@@ -159,7 +155,7 @@ TEST_CASE("regd check finds a job record the queue cannot decode", "[check_cli]"
   TempDir dir;
   std::string data = MakeDataDir(dir);
   WriteRaw(data, "jobs", [](regd::storage::Txn& t, MDB_dbi jobs) {
-    return t.Put(jobs, Id(99), "not a job record");
+    return t.Put(jobs, Key64(99), "not a job record");
   });
   CommandOutput r = RunRegdCapturing({"check", "--data-dir", data});
   INFO(Describe(r));

@@ -4,17 +4,18 @@
 // fixed amount per entry however long the login string is.
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/support/proc_status.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 using nlohmann::json;
+using regd::testing::ProcStatusKb;
 using regd::testing::RegdProcess;
 using regd::testing::TempDir;
 using regd::testing::TestServer;
@@ -73,15 +74,6 @@ constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;
 #endif
-
-long RssKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
 
 }  // namespace
 
@@ -165,9 +157,9 @@ TEST_CASE("regd's memory stays flat under 10,000 failed logins with 16 KB login 
     return not_400.load();
   };
   REQUIRE(fail_logins(0, 1000) == 0);  // warm up: buffers, arenas, maps
-  long before = RssKb(regd.pid());
+  long before = ProcStatusKb(regd.pid(), "VmRSS");
   REQUIRE(fail_logins(1000, 10000) == 0);
-  long after = RssKb(regd.pid());
+  long after = ProcStatusKb(regd.pid(), "VmRSS");
   INFO("VmRSS " << before << " KiB -> " << after << " KiB");
   REQUIRE(before > 0);
   // The strings alone would be 10,000 × 16 KB × 2 tables = 320 MB; fixed-size

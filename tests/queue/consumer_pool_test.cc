@@ -113,10 +113,36 @@ class Recorder {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_.size();
   }
+  // A handler that records each call and answers every one with `result`.
+  regd::queue::JobHandler Answering(HandlerResult result) {
+    return [this, result](const Job& job) {
+      Add(job);
+      return result;
+    };
+  }
 
  private:
   std::mutex mu_;
   std::vector<Call> calls_;
+};
+
+// A handler that sleeps for `hold` on each job, and how many such calls ran
+// at once: the current count and the most seen.
+struct Concurrency {
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+
+  regd::queue::JobHandler Sleeping(std::chrono::milliseconds hold) {
+    return [this, hold](const Job&) {
+      int now = ++running;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(hold);
+      --running;
+      return HandlerResult{};
+    };
+  }
 };
 
 }  // namespace
@@ -135,10 +161,7 @@ TEST_CASE("a handler runs and its job is acked", "[consumer_pool]") {
   Fixture f;
   Recorder rec;
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), FastOptions());
-  pool.Register("echo", [&](const Job& job) {
-    rec.Add(job);
-    return HandlerResult{};
-  });
+  pool.Register("echo", rec.Answering(HandlerResult{}));
   uint64_t id = f.Enqueue("echo", "hello");
   pool.Start();
   REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 1; }));
@@ -234,10 +257,7 @@ TEST_CASE("after max_attempts failures the job is dead", "[consumer_pool]") {
   ConsumerPool::Options o = FastOptions();
   o.max_attempts = 3;
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
-  pool.Register("always_fails", [&](const Job& job) {
-    rec.Add(job);
-    return HandlerResult{Kind::kRetry, "still down"};
-  });
+  pool.Register("always_fails", rec.Answering(HandlerResult{Kind::kRetry, "still down"}));
   f.Enqueue("always_fails", "");
   pool.Start();
   REQUIRE(WaitUntil([&] { return pool.stats().dead.load() == 1; }));
@@ -252,10 +272,7 @@ TEST_CASE("a permanent failure goes dead at once", "[consumer_pool]") {
   Fixture f;
   Recorder rec;
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), FastOptions());
-  pool.Register("rejected", [&](const Job& job) {
-    rec.Add(job);
-    return HandlerResult{Kind::kPermanent, "HTTP 400"};
-  });
+  pool.Register("rejected", rec.Answering(HandlerResult{Kind::kPermanent, "HTTP 400"}));
   f.Enqueue("rejected", "");
   pool.Start();
   REQUIRE(WaitUntil([&] { return pool.stats().dead.load() == 1; }));
@@ -269,10 +286,7 @@ TEST_CASE("an expired job is counted as expired and not retried", "[consumer_poo
   Fixture f;
   Recorder rec;
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), FastOptions());
-  pool.Register("late", [&](const Job& job) {
-    rec.Add(job);
-    return HandlerResult{Kind::kExpired, "code expired"};
-  });
+  pool.Register("late", rec.Answering(HandlerResult{Kind::kExpired, "code expired"}));
   f.Enqueue("late", "");
   pool.Start();
   REQUIRE(WaitUntil([&] { return pool.stats().expired.load() == 1; }));
@@ -286,10 +300,7 @@ TEST_CASE("a job of an unknown type goes dead", "[consumer_pool]") {
   Fixture f;
   Recorder rec;
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), FastOptions());
-  pool.Register("known", [&](const Job& job) {
-    rec.Add(job);
-    return HandlerResult{};
-  });
+  pool.Register("known", rec.Answering(HandlerResult{}));
   f.Enqueue("unknown", "");
   f.Enqueue("known", "");
   pool.Start();
@@ -405,23 +416,14 @@ TEST_CASE("a grown pool shrinks back to its two threads after it has been idle",
   ConsumerPool::Options o = FastOptions();
   o.workers = 32;
   o.idle_exit_ms = 300;
+  Concurrency ran;  // outlives the pool and its threads
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
-  std::atomic<int> running{0};
-  std::atomic<int> most{0};
-  pool.Register("slow", [&](const Job&) {
-    int now = ++running;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::sleep_for(200ms);
-    --running;
-    return HandlerResult{};
-  });
+  pool.Register("slow", ran.Sleeping(200ms));
   pool.Start();
   CHECK(pool.Threads() == 2);
   for (int i = 0; i < 20; ++i) f.Enqueue("slow", "");
   REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 20; }));
-  CHECK(most.load() >= 10);  // the jobs ran side by side, not two at a time
+  CHECK(ran.most.load() >= 10);  // the jobs ran side by side, not two at a time
   CHECK(pool.PeakThreads() > 10);
   CHECK(pool.PeakThreads() <= 32);
   CHECK(WaitUntil([&] { return pool.Threads() == 2; }, 5s));
@@ -436,22 +438,13 @@ TEST_CASE("the pool never runs more threads than --workers", "[consumer_pool]") 
   Fixture f;
   ConsumerPool::Options o = FastOptions();
   o.workers = 4;
+  Concurrency ran;  // outlives the pool and its threads
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
-  std::atomic<int> running{0};
-  std::atomic<int> most{0};
-  pool.Register("slow", [&](const Job&) {
-    int now = ++running;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::sleep_for(50ms);
-    --running;
-    return HandlerResult{};
-  });
+  pool.Register("slow", ran.Sleeping(50ms));
   pool.Start();
   for (int i = 0; i < 30; ++i) f.Enqueue("slow", "");
   REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 30; }));
-  CHECK(most.load() == 4);
+  CHECK(ran.most.load() == 4);
   CHECK(pool.PeakThreads() == 4);
   CHECK(pool.Stop());
 }
@@ -463,22 +456,13 @@ TEST_CASE("a backlog due at start is taken up by many threads, not two", "[consu
   for (int i = 0; i < 12; ++i) f.EnqueueAt("slow", SystemClock::Get()->NowMs());
   ConsumerPool::Options o = FastOptions();
   o.workers = ConsumerPool::kDefaultWorkers;
+  Concurrency ran;  // outlives the pool and its threads
   ConsumerPool pool(f.queue.get(), SystemClock::Get(), o);
-  std::atomic<int> running{0};
-  std::atomic<int> most{0};
-  pool.Register("slow", [&](const Job&) {
-    int now = ++running;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::sleep_for(500ms);
-    --running;
-    return HandlerResult{};
-  });
+  pool.Register("slow", ran.Sleeping(500ms));
   auto start = std::chrono::steady_clock::now();
   pool.Start();
   REQUIRE(WaitUntil([&] { return pool.stats().done.load() == 12; }));
-  CHECK(most.load() == 12);
+  CHECK(ran.most.load() == 12);
   CHECK(std::chrono::steady_clock::now() - start < 2s);  // two at a time: 3 s
   CHECK(pool.Stop());
 }

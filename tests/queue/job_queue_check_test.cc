@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "queue/job_queue.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/job_queue_fixture.h"
+#include "tests/support/lmdb_keys.h"
 
 using Catch::Matchers::Contains;
 using regd::Status;
@@ -13,39 +13,15 @@ using regd::queue::Job;
 using regd::queue::JobQueue;
 using regd::queue::QueueCheckCounts;
 using regd::storage::Findings;
-using regd::storage::LmdbEnv;
 using regd::storage::Txn;
-using regd::testing::FakeClock;
-using regd::testing::TempDir;
+using regd::testing::Key64;
 
 namespace {
 
-struct Queue {
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<LmdbEnv> env;
-  std::unique_ptr<JobQueue> q;
+// The shared queue, and what its last Check found.
+struct Queue : regd::testing::QueueFixture {
   Findings found;
 
-  Queue() {
-    auto e = LmdbEnv::Open({dir.Join("lmdb")});
-    REQUIRE(e.ok());
-    env = std::move(e).value();
-    auto opened = JobQueue::Open(env.get(), &clock);
-    REQUIRE(opened.ok());
-    q = std::move(opened).value();
-  }
-  uint64_t Add(const std::string& payload, std::string_view dedup_key = {}) {
-    uint64_t id = 0;
-    REQUIRE(env->Update([&](Txn& t) -> Status {
-                 auto r = q->Enqueue(t, "t", payload, clock.NowMs(), {dedup_key});
-                 if (!r.ok()) return r.status();
-                 id = *r;
-                 return Status::Ok();
-               })
-                .ok());
-    return id;
-  }
   // Writes raw bytes into one of the queue's DBIs, as damage would.
   void WriteRaw(const char* db, const std::function<Status(Txn&, MDB_dbi)>& fn) {
     auto dbi = env->FindDb(db);
@@ -82,12 +58,6 @@ struct Queue {
   }
 };
 
-std::string Id(uint64_t id) {
-  std::string k;
-  regd::storage::PutBigEndian64(&k, id);
-  return k;
-}
-
 }  // namespace
 
 TEST_CASE("a healthy queue checks clean and is counted", "[job_queue_check]") {
@@ -96,9 +66,9 @@ TEST_CASE("a healthy queue checks clean and is counted", "[job_queue_check]") {
   CHECK(f.found.problems.empty());
   CHECK(empty.pending == 0);
   CHECK(empty.next_id == 1);
-  f.Add("a", "sms:1");
+  f.Add("a", {"sms:1"});
   f.Add("b");
-  uint64_t third = f.Add("c");
+  uint64_t third = f.Add("c").first;
   auto leased = f.q->Lease(30'000);  // a lease is in memory: the format is unchanged
   REQUIRE(leased.ok());
   REQUIRE(leased->has_value());
@@ -115,9 +85,10 @@ TEST_CASE("a healthy queue checks clean and is counted", "[job_queue_check]") {
 TEST_CASE("check finds a job record the queue cannot decode", "[job_queue_check]") {
   Queue f;
   f.Add("a");
-  f.WriteRaw("jobs", [](Txn& t, MDB_dbi jobs) { return t.Put(jobs, Id(99), "not a job record"); });
-  f.WriteRaw("jobs", [](Txn& t, MDB_dbi jobs) { return t.Put(jobs, Id(98), "nor this"); });
-  f.WriteRaw("jobs_dead", [](Txn& t, MDB_dbi dead) { return t.Put(dead, Id(97), "x"); });
+  f.WriteRaw("jobs",
+             [](Txn& t, MDB_dbi jobs) { return t.Put(jobs, Key64(99), "not a job record"); });
+  f.WriteRaw("jobs", [](Txn& t, MDB_dbi jobs) { return t.Put(jobs, Key64(98), "nor this"); });
+  f.WriteRaw("jobs_dead", [](Txn& t, MDB_dbi dead) { return t.Put(dead, Key64(97), "x"); });
   f.WriteRaw("jobs", [](Txn& t, MDB_dbi jobs) { return t.Put(jobs, "short", ""); });
   f.Check();
   CHECK_THAT(f.Problems(), Contains("jobs: record 98 cannot be decoded (and 1 more)") &&
@@ -135,7 +106,7 @@ TEST_CASE("check finds a job that would never run and an id that would be reused
   job.payload = "x";
   job.run_at_ms = 1;
   f.WriteRaw("jobs", [&](Txn& t, MDB_dbi jobs) {
-    return t.Put(jobs, Id(77), regd::queue::EncodeJob(job));  // no jobs_due entry
+    return t.Put(jobs, Key64(77), regd::queue::EncodeJob(job));  // no jobs_due entry
   });
   f.Check();
   CHECK_THAT(f.Problems(), Contains("jobs: job 77 has no jobs_due entry (it would never run)") &&
@@ -149,8 +120,8 @@ TEST_CASE("check notes index entries and dedup keys the queue clears by itself",
           "[job_queue_check]") {
   Queue f;
   f.Add("a");
-  f.WriteRaw("jobs_due", [](Txn& t, MDB_dbi due) { return t.Put(due, Id(5) + Id(55), ""); });
-  f.WriteRaw("jobs_dedup", [](Txn& t, MDB_dbi dedup) { return t.Put(dedup, "sms:2", Id(56)); });
+  f.WriteRaw("jobs_due", [](Txn& t, MDB_dbi due) { return t.Put(due, Key64(5) + Key64(55), ""); });
+  f.WriteRaw("jobs_dedup", [](Txn& t, MDB_dbi dedup) { return t.Put(dedup, "sms:2", Key64(56)); });
   f.Check();
   INFO(f.Problems());
   CHECK(f.found.problems.empty());

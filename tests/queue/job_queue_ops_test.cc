@@ -4,6 +4,8 @@
 
 #include "queue/job_queue.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/job_queue_fixture.h"
+#include "tests/support/lmdb_keys.h"
 #include "tests/support/rerun_batch.h"
 #include "tests/support/temp_dir.h"
 
@@ -15,62 +17,10 @@ using regd::queue::JobState;
 using regd::storage::LmdbEnv;
 using regd::storage::Txn;
 using regd::testing::FakeClock;
+using regd::testing::Key64;
 using regd::testing::TempDir;
 
-namespace {
-
-struct Queue {
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<LmdbEnv> env;
-  std::unique_ptr<JobQueue> q;
-
-  Queue() { Open(); }
-  // Opens (again): what a restart, or `regd queue` beside a server, does.
-  void Open() {
-    q.reset();
-    env.reset();
-    auto e = LmdbEnv::Open({dir.Join("lmdb")});
-    REQUIRE(e.ok());
-    env = std::move(e).value();
-    auto opened = JobQueue::Open(env.get(), &clock);
-    REQUIRE(opened.ok());
-    q = std::move(opened).value();
-  }
-  // Enqueues; returns (id, duplicate).
-  std::pair<uint64_t, bool> Add(const std::string& payload, const EnqueueOptions& o = {},
-                                int64_t delay_ms = 0) {
-    uint64_t id = 0;
-    bool dup = false;
-    REQUIRE(env->Update([&](Txn& t) -> Status {
-                 auto r = q->Enqueue(t, "t", payload, clock.NowMs() + delay_ms, o, &dup);
-                 if (!r.ok()) return r.status();
-                 id = *r;
-                 return Status::Ok();
-               })
-                .ok());
-    return {id, dup};
-  }
-  Job Lease() {
-    auto j = q->Lease(30'000);
-    REQUIRE(j.ok());
-    REQUIRE(j->has_value());
-    return **j;
-  }
-  regd::queue::QueueStats Stats() {
-    auto s = q->Stats();
-    REQUIRE(s.ok());
-    return *s;
-  }
-};
-
-std::string Key64(uint64_t v) {
-  std::string k;
-  regd::storage::PutBigEndian64(&k, v);
-  return k;
-}
-
-}  // namespace
+using Queue = regd::testing::QueueFixture;
 
 TEST_CASE("a pending job's dedup key stops a second job", "[job_queue_ops]") {
   Queue f;

@@ -34,32 +34,49 @@ bool WaitFor(const std::function<bool()>& cond, int timeout_ms = 5000) {
   return cond();
 }
 
+// A JobQueue on LMDB in a fresh directory, on `clock`, and a webhook SMS
+// provider pointed at a loopback FakeSmsServer (`phone`). The tests make
+// their own ConsumerPool, each with its options and handler.
+struct SmsRig {
+  TempDir dir;
+  FakeSmsServer phone;
+  std::unique_ptr<storage::LmdbEnv> env;
+  std::unique_ptr<queue::JobQueue> q;
+  std::unique_ptr<sms::SmsProvider> provider;
+
+  explicit SmsRig(Clock* clock = SystemClock::Get()) {
+    auto e = storage::LmdbEnv::Open({dir.Join("lmdb")});
+    REQUIRE(e.ok());
+    env = std::move(e).value();
+    auto opened = queue::JobQueue::Open(env.get(), clock);
+    REQUIRE(opened.ok());
+    q = std::move(opened).value();
+    sms::SmsProviderConfig pc;
+    pc.name = "webhook";
+    pc.webhook_url = phone.url();
+    auto p = sms::MakeSmsProvider(pc);
+    REQUIRE(p.ok());
+    provider = std::move(p).value();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a code that expires while its SMS is being retried is never sent", "[sms_delivery]") {
-  TempDir dir;
   FakeClock clock;
-  FakeSmsServer phone;
+  SmsRig f(&clock);
+  FakeSmsServer& phone = f.phone;
   phone.SetDefaultStatus(503);
-  auto env = storage::LmdbEnv::Open({dir.Join("lmdb")});
-  REQUIRE(env.ok());
-  auto q = queue::JobQueue::Open(env->get(), &clock);
-  REQUIRE(q.ok());
-  sms::SmsProviderConfig pc;
-  pc.name = "webhook";
-  pc.webhook_url = phone.url();
-  auto provider = sms::MakeSmsProvider(pc);
-  REQUIRE(provider.ok());
   queue::ConsumerPool::Options po;
   po.workers = 1;
   po.backoff_base_ms = 1000;
   po.max_attempts = 10;
-  queue::ConsumerPool pool(q->get(), &clock, po);
-  pool.Register(sms::kSmsJobType, sms::MakeSmsJobHandler(provider->get(), &clock));
+  queue::ConsumerPool pool(f.q.get(), &clock, po);
+  pool.Register(sms::kSmsJobType, sms::MakeSmsJobHandler(f.provider.get(), &clock));
   pool.Start();
 
   int64_t expires = clock.NowMs() + 300'000;
-  REQUIRE((*q)->EnqueueNow(sms::kSmsJobType, sms::EncodeSmsJob({"13800138000", "123456", expires}))
+  REQUIRE(f.q->EnqueueNow(sms::kSmsJobType, sms::EncodeSmsJob({"13800138000", "123456", expires}))
               .ok());
   REQUIRE(WaitFor([&] { return phone.RequestCount() == 1; }));  // first try fails (503)
   REQUIRE(WaitFor([&] { return pool.stats().retried == 1; }));
@@ -67,11 +84,11 @@ TEST_CASE("a code that expires while its SMS is being retried is never sent", "[
   // The provider recovers, but only after the code's 5 minutes are over.
   phone.SetDefaultStatus(200);
   clock.Advance(301'000);
-  (*q)->NotifyEnqueued();
+  f.q->NotifyEnqueued();
   REQUIRE(WaitFor([&] { return pool.stats().expired == 1; }));
   CHECK(phone.RequestCount() == 1);  // no second request: the dead code was not sent
   CHECK(phone.Accepted().empty());
-  auto dead = (*q)->List(queue::JobState::kDead, 10);
+  auto dead = f.q->List(queue::JobState::kDead, 10);
   REQUIRE(dead.ok());
   REQUIRE(dead->size() == 1);
   CHECK((*dead)[0].first.last_error.find("expired") != std::string::npos);
@@ -79,27 +96,18 @@ TEST_CASE("a code that expires while its SMS is being retried is never sent", "[
 }
 
 TEST_CASE("over the send rate, SMS jobs wait for tokens and all are sent", "[sms_delivery]") {
-  TempDir dir;
-  FakeSmsServer phone;
-  auto env = storage::LmdbEnv::Open({dir.Join("lmdb")});
-  REQUIRE(env.ok());
-  auto q = queue::JobQueue::Open(env->get(), SystemClock::Get());
-  REQUIRE(q.ok());
-  sms::SmsProviderConfig pc;
-  pc.name = "webhook";
-  pc.webhook_url = phone.url();
-  auto provider = sms::MakeSmsProvider(pc);
-  REQUIRE(provider.ok());
+  SmsRig f;
+  FakeSmsServer& phone = f.phone;
   queue::TokenBucket rate(20, 1);  // 20/s, no burst: 10 sends take >= ~450 ms
-  queue::ConsumerPool pool(q->get(), SystemClock::Get(), {});
+  queue::ConsumerPool pool(f.q.get(), SystemClock::Get(), {});
   pool.Register(sms::kSmsJobType,
-                sms::MakeSmsJobHandler(provider->get(), SystemClock::Get(), &rate));
+                sms::MakeSmsJobHandler(f.provider.get(), SystemClock::Get(), &rate));
   auto start = std::chrono::steady_clock::now();
   pool.Start();
   int64_t expires = SystemClock::Get()->NowMs() + 300'000;
   for (int i = 0; i < 10; ++i) {
-    REQUIRE((*q)->EnqueueNow(sms::kSmsJobType,
-                             sms::EncodeSmsJob({"1380013800" + std::to_string(i), "1", expires}))
+    REQUIRE(f.q->EnqueueNow(sms::kSmsJobType,
+                            sms::EncodeSmsJob({"1380013800" + std::to_string(i), "1", expires}))
                 .ok());
   }
   REQUIRE(phone.WaitForAccepted(10, std::chrono::seconds(10)));
@@ -130,24 +138,15 @@ std::chrono::steady_clock::time_point EnqueueCode(queue::JobQueue* q, int i) {
 // that takes its time the customers queued behind each other for a code.
 TEST_CASE("with a slow provider, codes asked for together are sent together, not two at a time",
           "[sms_delivery]") {
-  TempDir dir;
-  FakeSmsServer phone;
+  SmsRig f;
+  FakeSmsServer& phone = f.phone;
   phone.SetDelay(std::chrono::seconds(3));
-  auto env = storage::LmdbEnv::Open({dir.Join("lmdb")});
-  REQUIRE(env.ok());
-  auto q = queue::JobQueue::Open(env->get(), SystemClock::Get());
-  REQUIRE(q.ok());
-  sms::SmsProviderConfig pc;
-  pc.name = "webhook";
-  pc.webhook_url = phone.url();
-  auto provider = sms::MakeSmsProvider(pc);
-  REQUIRE(provider.ok());
-  queue::ConsumerPool pool(q->get(), SystemClock::Get(), {});  // the defaults, as regd's
-  pool.Register(sms::kSmsJobType, sms::MakeSmsJobHandler(provider->get(), SystemClock::Get()));
+  queue::ConsumerPool pool(f.q.get(), SystemClock::Get(), {});  // the defaults, as regd's
+  pool.Register(sms::kSmsJobType, sms::MakeSmsJobHandler(f.provider.get(), SystemClock::Get()));
   pool.Start();
   constexpr int kCodes = 16;
   std::map<std::string, std::chrono::steady_clock::time_point> enqueued;
-  for (int i = 0; i < kCodes; ++i) enqueued[Mobile(i)] = EnqueueCode(q->get(), i);
+  for (int i = 0; i < kCodes; ++i) enqueued[Mobile(i)] = EnqueueCode(f.q.get(), i);
   // Two at a time, 16 sends of 3 s take 24 s, and the third code reaches the
   // provider only after a 3 s answer; all at once, each is sent as it comes.
   // (Bounds leave room for sanitizers on a loaded machine: thread starts and
@@ -166,26 +165,17 @@ TEST_CASE("with a slow provider, codes asked for together are sent together, not
 }
 
 TEST_CASE("a grown consumer pool still keeps to --sms-rate", "[sms_delivery]") {
-  TempDir dir;
-  FakeSmsServer phone;
+  SmsRig f;
+  FakeSmsServer& phone = f.phone;
   phone.SetDelay(std::chrono::milliseconds(200));  // slow enough that the pool grows
-  auto env = storage::LmdbEnv::Open({dir.Join("lmdb")});
-  REQUIRE(env.ok());
-  auto q = queue::JobQueue::Open(env->get(), SystemClock::Get());
-  REQUIRE(q.ok());
-  sms::SmsProviderConfig pc;
-  pc.name = "webhook";
-  pc.webhook_url = phone.url();
-  auto provider = sms::MakeSmsProvider(pc);
-  REQUIRE(provider.ok());
   constexpr double kRate = 10;  // per second, burst 10 (regd's burst is the rate)
   constexpr int kCodes = 40;    // 10 at once, then 30 over 3 s
   queue::TokenBucket rate(kRate, kRate);
-  queue::ConsumerPool pool(q->get(), SystemClock::Get(), {});
+  queue::ConsumerPool pool(f.q.get(), SystemClock::Get(), {});
   pool.Register(sms::kSmsJobType,
-                sms::MakeSmsJobHandler(provider->get(), SystemClock::Get(), &rate));
+                sms::MakeSmsJobHandler(f.provider.get(), SystemClock::Get(), &rate));
   pool.Start();
-  for (int i = 0; i < kCodes; ++i) EnqueueCode(q->get(), i);
+  for (int i = 0; i < kCodes; ++i) EnqueueCode(f.q.get(), i);
   REQUIRE(phone.WaitForAccepted(kCodes, std::chrono::seconds(20)));
   CHECK(pool.PeakThreads() > 2);  // the pool did grow
   std::vector<std::chrono::steady_clock::time_point> at;

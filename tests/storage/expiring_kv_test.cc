@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/fake_clock.h"
+#include "tests/support/lmdb_keys.h"
 #include "tests/support/rerun_batch.h"
 #include "tests/support/temp_dir.h"
 
@@ -11,6 +12,7 @@ using regd::storage::ExpiringKv;
 using regd::storage::LmdbEnv;
 using regd::storage::Txn;
 using regd::testing::FakeClock;
+using regd::testing::Key64;
 using regd::testing::TempDir;
 
 namespace {
@@ -188,12 +190,6 @@ size_t CheckKv(Fixture& f, regd::storage::Findings* found) {
   return n;
 }
 
-std::string Be64(uint64_t v) {
-  std::string k;
-  regd::storage::PutBigEndian64(&k, v);
-  return k;
-}
-
 }  // namespace
 
 TEST_CASE("check passes a healthy store and counts its entries", "[expiring_kv]") {
@@ -214,9 +210,9 @@ TEST_CASE("check finds entries and index entries that lost their partner", "[exp
   REQUIRE((kv.ok() && kv->has_value() && exp.ok() && exp->has_value()));
   REQUIRE(f.env
               ->Update([&](Txn& t) {
-                Status s = t.Put(**kv, "sess:abc", Be64(4102444800000) + "1");  // no index
-                if (s.ok()) s = t.Put(**kv, "cap:x", "1234567");                // no expiry
-                if (s.ok()) s = t.Put(**exp, Be64(5) + "sms:13800000000", "");  // no entry
+                Status s = t.Put(**kv, "sess:abc", Key64(4102444800000) + "1");  // no index
+                if (s.ok()) s = t.Put(**kv, "cap:x", "1234567");                 // no expiry
+                if (s.ok()) s = t.Put(**exp, Key64(5) + "sms:13800000000", "");  // no entry
                 if (s.ok()) s = t.Put(**exp, "short", "");
                 return s;
               })
