@@ -8,10 +8,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
-
-#include "tests/support/proc_status.h"
 
 namespace regd::bench {
 
@@ -83,7 +82,15 @@ int ChildProcess::Stop() {
 }
 
 long ChildProcess::StatusKb(const char* field) const {
-  return regd::testing::ProcStatusKb(pid_, field);
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  size_t n = std::strlen(field);
+  while (std::getline(in, line)) {
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') {
+      return std::atol(line.c_str() + n + 1);
+    }
+  }
+  return -1;
 }
 
 bool ChildProcess::ResetPeak() const {

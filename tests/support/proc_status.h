@@ -1,6 +1,6 @@
 // ProcStatusKb: one "kB" field of /proc/<pid>/status (VmRSS, VmHWM, ...), for
-// tests that bound a process's memory. bench/ compiles this one file too
-// (ChildProcess::StatusKb), so it must stay free of Catch2 and test fixtures.
+// tests that bound a process's memory. (bench/ reads the same file through
+// ChildProcess::StatusKb; bench does not link the test support.)
 #pragma once
 
 #include <sys/types.h>
