@@ -7,38 +7,14 @@
 #include <vector>
 
 #include "queue/job_queue.h"
-#include "tests/support/fake_clock.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/job_queue_fixture.h"
 
-using regd::Status;
-using regd::queue::JobQueue;
 using regd::queue::QueueStats;
-using regd::storage::LmdbEnv;
-using regd::testing::FakeClock;
-using regd::testing::TempDir;
 
 namespace {
 
-struct Cached {
-  TempDir dir;
-  FakeClock clock;
-  std::unique_ptr<LmdbEnv> env;
-  std::unique_ptr<JobQueue> q;
-
-  Cached() {
-    auto e = LmdbEnv::Open({dir.Join("lmdb")});
-    REQUIRE(e.ok());
-    env = std::move(e).value();
-    auto opened = JobQueue::Open(env.get(), &clock);
-    REQUIRE(opened.ok());
-    q = std::move(opened).value();
-  }
-  void Add(int64_t delay_ms = 0) {
-    REQUIRE(env->Update([&](regd::storage::Txn& t) -> Status {
-                 return q->Enqueue(t, "t", "p", clock.NowMs() + delay_ms).status();
-               })
-                .ok());
-  }
+struct Cached : regd::testing::QueueFixture {
+  void Add(int64_t delay_ms = 0) { QueueFixture::Add("p", {}, delay_ms); }
   QueueStats Get() {
     auto st = q->CachedStats(1000);
     REQUIRE(st.ok());
@@ -65,10 +41,7 @@ TEST_CASE("cached queue stats are read once per period, then follow the queue",
   CHECK(st.delayed == 1);
   CHECK(f.q->cached_stats_reads() == 2);
 
-  auto job = f.q->Lease(30'000);
-  REQUIRE(job.ok());
-  REQUIRE(job->has_value());
-  REQUIRE(f.q->Bury(**job, "no").ok());
+  REQUIRE(f.q->Bury(f.Lease(), "no").ok());
   f.clock.Advance(1000);
   st = f.Get();
   CHECK(st.ready == 1);
