@@ -48,6 +48,17 @@ const Message kSmsBudgetSpent     {"SMS codes cannot be sent right now; try agai
 const Message kSmsMobileDailyCap  {"too many codes were sent to this mobile today; try again tomorrow", "该手机号今日获取验证码次数过多，请明天再试", "sms_code"};
 const Message kLoginLocked        {"too many failed logins; try again later", "登录失败次数过多，请稍后再试", nullptr};
 const Message kCrossOrigin        {"cross-origin request refused", "拒绝跨站请求", nullptr};
+const Message kBadPurpose        {"purpose must be register, login, reset or change_mobile", "验证码用途无效", "purpose"};
+const Message kMobileNotRegistered{"no account uses this mobile", "该手机号未注册", "mobile"};
+const Message kSmsLoginFieldTypes{"mobile and sms_code must be strings", "手机号和短信验证码必须是字符串", nullptr};
+const Message kResetFieldTypes   {"mobile, sms_code, password and password2 must be strings", "手机号、短信验证码、密码和确认密码必须是字符串", nullptr};
+const Message kPasswordChangeFieldTypes{"old_password, new_password and new_password2 must be strings", "原密码、新密码和确认新密码必须是字符串", nullptr};
+const Message kMobileChangeFieldTypes{"mobile, sms_code and password must be strings", "手机号、短信验证码和密码必须是字符串", nullptr};
+const Message kWrongOldPassword  {"wrong current password", "原密码错误", "old_password"};
+const Message kWrongPassword     {"wrong password", "密码错误", "password"};
+const Message kBadNewPassword    {"new password must be 8-20 letters, digits or _", "新密码须为8-20个字母、数字或_", "new_password"};
+const Message kNewPasswordsDiffer{"the two new passwords do not match", "两次输入的新密码不一致", "new_password2"};
+const Message kSessionNotFound   {"no such session", "找不到该会话", nullptr};
 // clang-format on
 
 }  // namespace msg
@@ -68,6 +79,9 @@ const Message* const kAll[] = {
     &msg::kRangeNotSatisfiable, &msg::kRequestFailed,    &msg::kBusy,
     &msg::kUnavailable,         &msg::kTooManyRequests,  &msg::kSmsBudgetSpent,
     &msg::kSmsMobileDailyCap,   &msg::kLoginLocked,      &msg::kCrossOrigin,
+    &msg::kBadPurpose, &msg::kMobileNotRegistered, &msg::kSmsLoginFieldTypes, &msg::kResetFieldTypes,
+    &msg::kPasswordChangeFieldTypes, &msg::kMobileChangeFieldTypes, &msg::kWrongOldPassword,
+    &msg::kWrongPassword, &msg::kBadNewPassword, &msg::kNewPasswordsDiffer, &msg::kSessionNotFound,
 };
 
 }  // namespace

@@ -62,6 +62,17 @@ extern const Message kSmsBudgetSpent;
 extern const Message kSmsMobileDailyCap;
 extern const Message kLoginLocked;
 extern const Message kCrossOrigin;
+extern const Message kBadPurpose;
+extern const Message kMobileNotRegistered;
+extern const Message kSmsLoginFieldTypes;
+extern const Message kResetFieldTypes;
+extern const Message kPasswordChangeFieldTypes;
+extern const Message kMobileChangeFieldTypes;
+extern const Message kWrongOldPassword;
+extern const Message kWrongPassword;
+extern const Message kBadNewPassword;
+extern const Message kNewPasswordsDiffer;
+extern const Message kSessionNotFound;
 }  // namespace msg
 
 enum class Lang { kEn, kZh };

@@ -36,27 +36,10 @@ bool SecretEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string SessionKey(std::string_view session_id) {
-  unsigned char h[32];
-  crypto_generichash(h, sizeof(h), reinterpret_cast<const unsigned char*>(session_id.data()),
-                     session_id.size(), nullptr, 0);
-  char hex[65];
-  sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-  return std::string("sess:") + hex;
-}
-
-std::string NewSessionId() {
-  unsigned char raw[32];
-  randombytes_buf(raw, sizeof(raw));
-  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return b64;
-}
-
-bool IsSessionIdShaped(std::string_view id) {
-  return id.size() == 43 && std::all_of(id.begin(), id.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-         });
+// Where mobile's code for purpose is kept (register keeps the seed's key).
+std::string CodeKey(CodePurpose purpose, std::string_view mobile) {
+  if (purpose == CodePurpose::kRegister) return "sms:" + std::string(mobile);
+  return std::string("sms:") + CodePurposeName(purpose) + ":" + std::string(mobile);
 }
 
 std::string NewSmsCode() {
@@ -81,6 +64,29 @@ int64_t CeilSeconds(int64_t ms) { return std::max<int64_t>(1, (ms + 999) / 1000)
 
 }  // namespace
 
+Result<CodePurpose> ParseCodePurpose(std::string_view text) {
+  for (CodePurpose p : {CodePurpose::kRegister, CodePurpose::kLogin, CodePurpose::kReset,
+                        CodePurpose::kChangeMobile}) {
+    if (text == CodePurposeName(p)) return p;
+  }
+  if (text.empty()) return CodePurpose::kRegister;
+  return Status::Invalid(msg::kBadPurpose);
+}
+
+const char* CodePurposeName(CodePurpose purpose) {
+  switch (purpose) {
+    case CodePurpose::kLogin:
+      return "login";
+    case CodePurpose::kReset:
+      return "reset";
+    case CodePurpose::kChangeMobile:
+      return "change_mobile";
+    case CodePurpose::kRegister:
+    default:
+      return sms::kSmsPurposeRegister;
+  }
+}
+
 SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
                              storage::UserStore* users, account::HashPool* hashes,
                              const storage::ServerSecret* secret, const Clock* clock,
@@ -92,7 +98,8 @@ SignupService::SignupService(storage::ExpiringKv* kv, queue::JobQueue* queue,
       secret_(secret),
       clock_(clock),
       guard_(guard),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      sessions_(kv, clock) {}
 
 Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
   if (!IsValidUuid(uuid)) return Status::Invalid(msg::kBadUuid);
@@ -107,12 +114,30 @@ Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
 }
 
 Status SignupService::SendSmsCode(std::string_view mobile, std::string_view image_code,
-                                  std::string_view image_code_id) {
+                                  std::string_view image_code_id, CodePurpose purpose,
+                                  std::string_view session_id) {
+  if (purpose == CodePurpose::kChangeMobile) {
+    auto caller = Caller(session_id);
+    if (!caller.ok()) return caller.status();
+  }
   if (image_code.empty() || image_code_id.empty()) {
     return Status::Invalid(msg::kMissingImageCode);
   }
   if (!IsValidMobile(mobile)) return Status::Invalid(msg::kBadMobile);
   if (!IsValidUuid(image_code_id)) return Status::Invalid(msg::kBadUuid);
+  // Whether the mobile suits the purpose, read before the LMDB write (no
+  // SQLite read while holding the writer) and told only once the captcha
+  // passed, so each answer costs a captcha.
+  Status unsuitable;
+  if (purpose != CodePurpose::kRegister) {
+    auto user = users_->FindByMobile(mobile);
+    if (!user.ok()) return user.status();
+    if (purpose == CodePurpose::kChangeMobile) {
+      if (user->has_value()) unsuitable = Status::Conflict(msg::kMobileTaken);
+    } else if (!user->has_value()) {
+      unsuitable = Status::Invalid(msg::kMobileNotRegistered);
+    }
+  }
 
   int64_t now = clock_->NowMs();
   Status outcome;  // what the client is told; the transaction commits either way
@@ -132,6 +157,10 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
       outcome = Status::Invalid(msg::kImageCodeWrong);
       return Status::Ok();
     }
+    if (!unsuitable.ok()) {
+      outcome = unsuitable;
+      return Status::Ok();
+    }
     auto flag = kv_->Get(txn, "flag:" + mobile_s, now);
     if (!flag.ok()) return flag.status();
     if (flag->has_value()) {
@@ -142,16 +171,17 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     if (!spent.ok() || !outcome.ok()) return spent;
     std::string code = NewSmsCode();
     int64_t code_expires = now + options_.sms_code_ttl_ms;
-    Status w =
-        kv_->Put(txn, "sms:" + mobile_s, EncodeCode(CodeMac(mobile_s, code), 0), code_expires);
+    Status w = kv_->Put(txn, CodeKey(purpose, mobile_s),
+                        EncodeCode(CodeMac(purpose, mobile_s, code), 0), code_expires);
     if (w.ok()) w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
     if (!w.ok()) return w;
     // EnqueueOptions holds a view: the key must outlive the Enqueue call.
     const std::string dedup_key = sms::SmsDedupKey(mobile_s);
     queue::EnqueueOptions dedup{dedup_key, /*replace_pending=*/true};
-    auto job =
-        queue_->Enqueue(txn, sms::kSmsJobType,
-                        sms::EncodeSmsJob({mobile_s, code, code_expires}, secret_), now, dedup);
+    auto job = queue_->Enqueue(
+        txn, sms::kSmsJobType,
+        sms::EncodeSmsJob({mobile_s, code, code_expires, CodePurposeName(purpose)}, secret_), now,
+        dedup);
     return job.ok() ? Status::Ok() : job.status();
   });
   if (!s.ok()) return s;
@@ -159,9 +189,13 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
   return outcome;
 }
 
-// The stored form of a code: hex of its keyed hash, bound to the mobile.
-std::string SignupService::CodeMac(std::string_view mobile, std::string_view code) const {
-  std::string mac = secret_->Mac("sms", std::string(mobile) + ":" + std::string(code));
+// The stored form of a code: hex of its keyed hash, bound to the mobile and
+// (but for register, whose form predates purposes) the purpose.
+std::string SignupService::CodeMac(CodePurpose purpose, std::string_view mobile,
+                                   std::string_view code) const {
+  std::string bound = std::string(mobile) + ":" + std::string(code);
+  if (purpose != CodePurpose::kRegister) bound = CodePurposeName(purpose) + (":" + bound);
+  std::string mac = secret_->Mac("sms", bound);
   std::string hex(mac.size() * 2 + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(mac.data()),
                  mac.size());
@@ -231,10 +265,11 @@ Result<bool> SignupService::MobileTaken(std::string_view mobile) {
   return users_->MobileExists(mobile);
 }
 
-Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view code) {
+Status SignupService::CheckSmsCode(CodePurpose purpose, std::string_view mobile,
+                                   std::string_view code, bool spend) {
   int64_t now = clock_->NowMs();
   Status outcome;
-  std::string key = "sms:" + std::string(mobile);
+  std::string key = CodeKey(purpose, mobile);
   Status s = kv_->env()->Update([&](Txn& txn) -> Status {
     auto entry = kv_->Get(txn, key, now);
     if (!entry.ok()) return entry.status();
@@ -245,7 +280,9 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
       outcome = Status::Invalid(msg::kSmsCodeExpired);
       return Status::Ok();
     }
-    if (SecretEquals(stored, CodeMac(mobile, code))) return Status::Ok();
+    if (SecretEquals(stored, CodeMac(purpose, mobile, code))) {
+      return spend ? kv_->Delete(txn, key) : Status::Ok();
+    }
     ++tries;
     if (tries >= options_.max_code_tries) {
       outcome = Status::Invalid(msg::kSmsCodeTooManyTries);
@@ -257,7 +294,7 @@ Status SignupService::CheckSmsCode(std::string_view mobile, std::string_view cod
   return s.ok() ? outcome : s;
 }
 
-Result<Session> SignupService::Register(const RegisterForm& f) {
+Result<Session> SignupService::Register(const RegisterForm& f, const SessionClient& client) {
   if (f.username.empty() || f.password.empty() || f.password2.empty() || f.mobile.empty() ||
       f.sms_code.empty()) {
     return Status::Invalid(msg::kMissingParameter);
@@ -282,7 +319,7 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
   if (!taken.ok()) return taken.status();
   if (*taken) return Status::Conflict(msg::kMobileTaken);
 
-  Status s = CheckSmsCode(f.mobile, f.sms_code);
+  Status s = CheckSmsCode(CodePurpose::kRegister, f.mobile, f.sms_code);
   if (!s.ok()) return s;
   Result<std::string> hash = Status::Internal("not hashed");
   Status gate = hashes_->Run([&] { hash = account::HashPassword(f.password, options_.pwhash); });
@@ -297,12 +334,14 @@ Result<Session> SignupService::Register(const RegisterForm& f) {
                                                                            : msg::kUsernameTaken);
   }
   storage::User user{*id, f.username, f.mobile, *hash, now};
-  return OpenSession(user, /*remembered=*/true, f.mobile);
+  return OpenSession(user, /*remembered=*/true, f.mobile, client);
 }
 
 Result<Session> SignupService::Login(std::string_view login, std::string_view password,
-                                     bool remembered, std::string_view client) {
-  if (guard_ == nullptr) return Authenticate(login, password, remembered);
+                                     bool remembered, std::string_view client,
+                                     std::string_view user_agent) {
+  const SessionClient session_client{std::string(client), std::string(user_agent)};
+  if (guard_ == nullptr) return Authenticate(login, password, remembered, {}, session_client);
   const int64_t now = clock_->NowMs();
   LoginAttempt attempt;
   auto reserve = [&](std::string_view account) -> Status {
@@ -310,7 +349,7 @@ Result<Session> SignupService::Login(std::string_view login, std::string_view pa
     if (locked_ms == 0) return Status::Ok();
     return Status::RateLimited(msg::kLoginLocked, (locked_ms + 999) / 1000);
   };
-  auto session = Authenticate(login, password, remembered, reserve);
+  auto session = Authenticate(login, password, remembered, reserve, session_client);
   if (session.ok()) {
     attempt.Succeeded(clock_->NowMs());
   } else if (session.status().code() == Status::Code::kWrongCredentials) {
@@ -320,7 +359,8 @@ Result<Session> SignupService::Login(std::string_view login, std::string_view pa
 }
 
 Result<Session> SignupService::Authenticate(std::string_view login, std::string_view password,
-                                            bool remembered, const LoginGate& gate) {
+                                            bool remembered, const LoginGate& gate,
+                                            const SessionClient& client) {
   const Status kWrong = Status::WrongCredentials(msg::kWrongLogin);
   if (login.empty() || password.empty()) return Status::Invalid(msg::kMissingParameter);
   auto ask = [&](std::string_view account) { return gate ? gate(account) : Status::Ok(); };
@@ -344,46 +384,50 @@ Result<Session> SignupService::Authenticate(std::string_view login, std::string_
   Status hashed = hashes_->Run([&] { match = account::VerifyPassword(stored, password); });
   if (!hashed.ok()) return hashed;
   if (!user->has_value() || !match) return kWrong;
-  return OpenSession(**user, remembered, std::nullopt);
+  return OpenSession(**user, remembered, std::nullopt, client);
 }
 
 Result<Session> SignupService::OpenSession(const storage::User& user, bool remembered,
-                                           std::optional<std::string_view> spend_code_of) {
-  Session session{NewSessionId(), user.username, remembered ? options_.session_ttl_ms / 1000 : 0};
+                                           std::optional<std::string_view> spend_code_of,
+                                           const SessionClient& client, bool end_others) {
+  Session session{SessionBook::NewId(), user.username,
+                  remembered ? options_.session_ttl_ms / 1000 : 0};
   int64_t ttl = remembered ? options_.session_ttl_ms : options_.browser_session_ttl_ms;
   int64_t now = clock_->NowMs();
   Status s = kv_->env()->Update([&](Txn& txn) -> Status {
     if (spend_code_of) {
-      Status d = kv_->Delete(txn, "sms:" + std::string(*spend_code_of));
+      Status d = kv_->Delete(txn, CodeKey(CodePurpose::kRegister, *spend_code_of));
       if (!d.ok()) return d;
     }
-    return kv_->Put(txn, SessionKey(session.id), std::to_string(user.id), now + ttl);
+    if (end_others) {
+      Status e = sessions_.EndAll(txn, user.id, {});
+      if (!e.ok()) return e;
+    }
+    return sessions_.Open(txn, user.id, session.id, now + ttl, client);
   });
   if (!s.ok()) return s;
   return session;
 }
 
 Status SignupService::Logout(std::string_view session_id) {
-  if (!IsSessionIdShaped(session_id)) return Status::Ok();
-  return kv_->env()->Update([&](Txn& txn) { return kv_->Delete(txn, SessionKey(session_id)); });
+  return kv_->env()->Update([&](Txn& txn) { return sessions_.End(txn, session_id); });
 }
 
 Result<storage::User> SignupService::SessionUser(std::string_view session_id) {
+  auto caller = Caller(session_id);
+  if (!caller.ok()) return caller.status();
+  return std::move(caller->second);
+}
+
+Result<std::pair<SessionRef, storage::User>> SignupService::Caller(std::string_view session_id) {
   const Status kNoSession = Status::Unauthorized(msg::kNotLoggedIn);
-  if (!IsSessionIdShaped(session_id)) return kNoSession;
-  std::optional<storage::ExpiringKv::Entry> entry;
-  Status s = kv_->env()->View([&](Txn& txn) -> Status {
-    auto e = kv_->Get(txn, SessionKey(session_id), clock_->NowMs());
-    if (!e.ok()) return e.status();
-    entry = std::move(e).value();
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  if (!entry) return kNoSession;
-  auto user = users_->FindById(std::atoll(entry->value.c_str()));
+  auto ref = sessions_.Find(session_id, /*touch=*/true);
+  if (!ref.ok()) return ref.status();
+  if (!ref->has_value()) return kNoSession;
+  auto user = users_->FindById((*ref)->user_id);
   if (!user.ok()) return user.status();
   if (!user->has_value()) return kNoSession;
-  return std::move(**user);
+  return std::make_pair(std::move(**ref), std::move(**user));
 }
 
 Status SignupService::Health() {

@@ -1,12 +1,18 @@
-// SignupService: the sign-up flow of the seed system (captcha → SMS code →
-// register → session; login; logout), with no HTTP in it. Routes (routes.h)
-// turn requests into calls here and Status values into responses.
+// SignupService: the customer account flows, with no HTTP in it: the seed
+// system's sign-up (captcha → SMS code → register → session; login; logout)
+// here, and the account by SMS (login by code, password reset and change,
+// change of mobile, the sessions list) in account_flows.cc. Routes
+// (routes.h) turn requests into calls here and Status values into responses.
 //
 // Keys in the ExpiringKv (see DESIGN.md for the full layout):
 //   cap:<uuid lower-case>   Mac("cap", uuid:ANSWER), 300 s, spent on use
-//   sms:<mobile>            "<hex Mac("sms", mobile:code)>:<wrong tries>", 300 s
-//   flag:<mobile>           "1", 60 s: a code was sent recently (429 while set)
-//   sess:<hex hash of id>   user id, 14 days or 12 h (browser session)
+//   sms:<mobile>            a register code: "<hex Mac("sms", mobile:code)>:<wrong tries>", 300 s
+//   sms:<purpose>:<mobile>  a login, reset or change_mobile code: the same, with
+//                           Mac("sms", purpose:mobile:code), so a code works
+//                           only for the purpose and mobile it was sent for
+//   flag:<mobile>           "1", 60 s: a code was sent recently (429 while set),
+//                           whatever its purpose
+//   sess:, usess:           sessions (session_book.h), 14 days or 12 h
 //   budget:h:<hour>, budget:d:<day>, budget:m:<mobile>:<day>
 //                           SMS codes issued in that UTC hour / day (decimal)
 // Captcha answers and codes are stored only as keyed hashes (ServerSecret),
@@ -38,10 +44,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "account/abuse_guard.h"
 #include "account/hash_pool.h"
 #include "account/password.h"
+#include "account/session_book.h"
 #include "queue/job_queue.h"
 #include "storage/clock.h"
 #include "storage/expiring_kv.h"
@@ -80,6 +89,39 @@ struct Session {
   int64_t max_age_s = 0;  // 0: a browser session (no Max-Age on the cookie)
 };
 
+// What an SMS code is for (GET /sms_codes/<mobile>/?purpose=...).
+enum class CodePurpose { kRegister, kLogin, kReset, kChangeMobile };
+// "" and "register" -> kRegister, "login", "reset", "change_mobile";
+// anything else kInvalid (msg::kBadPurpose).
+Result<CodePurpose> ParseCodePurpose(std::string_view text);
+const char* CodePurposeName(CodePurpose purpose);
+
+struct ResetForm {
+  std::string mobile;
+  std::string sms_code;
+  std::string password;
+  std::string password2;
+};
+
+struct PasswordChangeForm {
+  std::string old_password;
+  std::string new_password;
+  std::string new_password2;
+};
+
+struct MobileChangeForm {
+  std::string mobile;  // the new one
+  std::string sms_code;
+  std::string password;
+};
+
+// The sessions page: the account's live sessions, newest first, and which
+// of them is the caller's.
+struct SessionList {
+  std::vector<SessionInfo> sessions;
+  std::string current;  // the caller's handle
+};
+
 class SignupService {
  public:
   // hashes bounds the concurrent password hashing (register and login).
@@ -95,14 +137,19 @@ class SignupService {
   // Checks and spends the captcha, then issues a code for mobile and queues
   // its SMS. kRateLimited (retry_after_s) while the 60 s send flag is set,
   // and when a budget is spent (kSmsBudgetSpent, kSmsMobileDailyCap).
+  // For kLogin and kReset the mobile must be an account's (else kInvalid,
+  // msg::kMobileNotRegistered, after the captcha was spent); for
+  // kChangeMobile session_id must be live (else kUnauthorized, before the
+  // captcha) and the mobile free (else kConflict, after the captcha).
   Status SendSmsCode(std::string_view mobile, std::string_view image_code,
-                     std::string_view image_code_id);
+                     std::string_view image_code_id, CodePurpose purpose = CodePurpose::kRegister,
+                     std::string_view session_id = {});
   Result<bool> UsernameTaken(std::string_view username);
   Result<bool> MobileTaken(std::string_view mobile);
 
   // Validates the form, checks the code (counting a wrong try), stores the
   // user, spends the code and opens a 14-day session.
-  Result<Session> Register(const RegisterForm& form);
+  Result<Session> Register(const RegisterForm& form, const SessionClient& client = {});
   // Asked once per login, before any password hashing, with the account
   // the login counts against: "id:<user id>" when it names a user (by
   // username or by mobile: one account), else "login:<typed>". A non-ok
@@ -115,7 +162,31 @@ class SignupService {
   // outcome -- a failure for kWrongCredentials, a success for a session,
   // nothing for busy or storage failures. Otherwise as Authenticate.
   Result<Session> Login(std::string_view login, std::string_view password, bool remembered,
+                        std::string_view client, std::string_view user_agent = {});
+  // Login by a kLogin code (POST /login/sms/), under the same locks: any
+  // failed code (wrong, expired, spent) counts a try of the code and a
+  // failed login of the account. The code is spent by the login.
+  Result<Session> LoginBySms(std::string_view mobile, std::string_view sms_code, bool remembered,
+                             const SessionClient& client);
+  // Replaces the password of the mobile's account after a kReset code; every
+  // session of the account ends and a new one (remembered) is opened.
+  Result<Session> ResetPassword(const ResetForm& form, const SessionClient& client);
+  // Changes the caller's password after checking the old one (a wrong one
+  // counts for the login locks: kInvalid msg::kWrongOldPassword); every
+  // session of the account ends, the caller's too.
+  Status ChangePassword(std::string_view session_id, const PasswordChangeForm& form,
                         std::string_view client);
+  // Moves the caller's account to form.mobile after its kChangeMobile code
+  // and the password; the old mobile gets a notice SMS through the queue.
+  // kConflict (msg::kMobileTaken) when another account has the mobile, also
+  // when it took it a moment ago.
+  Status ChangeMobile(std::string_view session_id, const MobileChangeForm& form,
+                      std::string_view client);
+  Result<SessionList> ListSessions(std::string_view session_id);
+  // Ends one of the caller's sessions (kNotFound msg::kSessionNotFound if it
+  // is not one of them), or all but the caller's.
+  Status EndSession(std::string_view session_id, std::string_view handle);
+  Status EndOtherSessions(std::string_view session_id);
   // login is a username or a mobile. Unknown user and wrong password get the
   // same kWrongCredentials, after the same hashing work (a login or password
   // longer than any stored one gets it without hashing). Register and Login
@@ -123,7 +194,7 @@ class SignupService {
   // first whenever the answer could be kWrongCredentials or a session; no
   // lock is applied here.
   Result<Session> Authenticate(std::string_view login, std::string_view password, bool remembered,
-                               const LoginGate& gate = {});
+                               const LoginGate& gate = {}, const SessionClient& client = {});
   Status Logout(std::string_view session_id);
   // The user of a live session; kUnauthorized otherwise.
   Result<storage::User> SessionUser(std::string_view session_id);
@@ -137,16 +208,27 @@ class SignupService {
   int64_t BudgetPausedUntilMs() const { return budget_paused_until_ms_.load(); }
 
  private:
-  // Checks form.sms_code against the stored code in one write transaction,
-  // counting a wrong try (and spending the code at max_code_tries).
-  Status CheckSmsCode(std::string_view mobile, std::string_view code);
-  std::string CodeMac(std::string_view mobile, std::string_view code) const;
+  // Checks code against mobile's stored code for purpose in one write
+  // transaction, counting a wrong try (and spending the code at
+  // max_code_tries). With spend, a right code is deleted in that same
+  // transaction, so of parallel requests with one code only one gets ok.
+  Status CheckSmsCode(CodePurpose purpose, std::string_view mobile, std::string_view code,
+                      bool spend = false);
+  std::string CodeMac(CodePurpose purpose, std::string_view mobile, std::string_view code) const;
+  // The caller's session and account; kUnauthorized without one.
+  Result<std::pair<SessionRef, storage::User>> Caller(std::string_view session_id);
+  // Checks user's password under the login locks (as Login does): wrong is
+  // kInvalid with reason wrong, and counts as a failed login.
+  Status CheckPassword(const storage::User& user, std::string_view password,
+                       std::string_view client, const Message& wrong);
   // Counts one more code against the budgets in txn, or sets *refused.
   Status SpendBudget(storage::Txn& txn, const std::string& mobile, int64_t now, Status* refused);
   // Opens a session for user; spend_code_of (if set) deletes that mobile's
-  // code in the same transaction.
+  // register code in the same transaction; with end_others, every other
+  // session of the user ends in it too.
   Result<Session> OpenSession(const storage::User& user, bool remembered,
-                              std::optional<std::string_view> spend_code_of);
+                              std::optional<std::string_view> spend_code_of,
+                              const SessionClient& client, bool end_others = false);
 
   storage::ExpiringKv* const kv_;
   queue::JobQueue* const queue_;
@@ -156,6 +238,7 @@ class SignupService {
   const Clock* const clock_;
   AbuseGuard* const guard_;  // null: no login locks
   const SignupOptions options_;
+  SessionBook sessions_;
   std::atomic<int64_t> budget_paused_until_ms_{0};
   std::atomic<int64_t> budget_logged_until_ms_{0};  // one loud log line per spent period
 };

@@ -89,6 +89,24 @@ Status ExpiringKv::Delete(Txn& txn, std::string_view key) {
   return txn.Del(kv_, key);
 }
 
+Result<std::vector<std::pair<std::string, ExpiringKv::Entry>>> ExpiringKv::List(
+    Txn& txn, std::string_view prefix, int64_t now_ms, size_t limit) {
+  std::vector<std::pair<std::string, Entry>> out;
+  if (prefix.empty()) return Status::Invalid("List needs a prefix");
+  auto cur = Cursor::Open(txn, kv_);
+  if (!cur.ok()) return cur.status();
+  for (auto more = cur->Seek(prefix); out.size() < limit; more = cur->Next()) {
+    if (!more.ok()) return more.status();
+    if (!*more || cur->key().substr(0, prefix.size()) != prefix) break;
+    std::string_view raw = cur->value();
+    if (raw.size() < 8) continue;
+    int64_t expires = static_cast<int64_t>(GetBigEndian64(raw));
+    if (expires <= now_ms) continue;
+    out.emplace_back(std::string(cur->key()), Entry{std::string(raw.substr(8)), expires});
+  }
+  return out;
+}
+
 Result<size_t> ExpiringKv::SweepExpired(int64_t now_ms, size_t limit) {
   // The function may run again after a map resize (group_commit.h): it counts
   // in a local and only assigns `deleted`, so a rerun neither adds to the

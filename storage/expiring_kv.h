@@ -26,6 +26,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "storage/format_check.h"
 #include "storage/lmdb_env.h"
@@ -60,6 +62,11 @@ class ExpiringKv {
   Result<std::optional<Entry>> Get(Txn& txn, std::string_view key, int64_t now_ms);
   // Deletes key; a missing key is not an error.
   Status Delete(Txn& txn, std::string_view key);
+  // The live entries whose key starts with prefix (not empty), in key order,
+  // at most limit of them: (key, entry). O(entries under prefix), expired
+  // ones included, so callers keep each prefix small and bounded.
+  Result<std::vector<std::pair<std::string, Entry>>> List(Txn& txn, std::string_view prefix,
+                                                          int64_t now_ms, size_t limit);
 
   // Deletes up to limit entries that expired at or before now_ms, in one write
   // transaction. Returns how many were deleted.

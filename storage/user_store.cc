@@ -108,6 +108,8 @@ Status UserStore::PrepareStatements() {
   } const all[] = {
       {&insert_,
        "INSERT INTO users(username, mobile, password_hash, created_at_ms) VALUES(?1, ?2, ?3, ?4)"},
+      {&set_password_, "UPDATE users SET password_hash = ?2 WHERE id = ?1"},
+      {&set_mobile_, "UPDATE users SET mobile = ?2 WHERE id = ?1"},
       {&by_username_, std::string(kColumns) + "FROM users WHERE username = ?1"},
       {&by_mobile_, std::string(kColumns) + "FROM users WHERE mobile = ?1"},
       {&by_id_, std::string(kColumns) + "FROM users WHERE id = ?1"},
@@ -144,6 +146,34 @@ Result<int64_t> UserStore::Create(std::string_view username, std::string_view mo
     return Status::Conflict(*by_name ? "username already registered" : "mobile already registered");
   }
   return sqlite3_last_insert_rowid(db_->get());
+}
+
+namespace {
+
+// Runs an UPDATE of one row by id (?1) to text (?2); kNotFound when no row
+// changed. Constraint violations come back as kConflict (Stmt::Step).
+Status UpdateById(sqlite3* db, Stmt& st, int64_t id, std::string_view text) {
+  Status s = st.BindInt64(1, id);
+  if (s.ok()) s = st.BindText(2, text);
+  Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
+  st.Reset();
+  if (!r.ok()) return r.status();
+  if (sqlite3_changes(db) == 0) return Status::NotFound("no such user");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status UserStore::SetPasswordHash(int64_t id, std::string_view password_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return UpdateById(db_->get(), set_password_, id, password_hash);
+}
+
+Status UserStore::SetMobile(int64_t id, std::string_view mobile) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = UpdateById(db_->get(), set_mobile_, id, mobile);
+  if (s.code() == Status::Code::kConflict) return Status::Conflict("mobile already registered");
+  return s;
 }
 
 Result<std::optional<User>> UserStore::FindOne(Stmt& st) {

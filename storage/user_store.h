@@ -61,6 +61,13 @@ class UserStore {
   // lock, never from SQLite's message text.
   Result<int64_t> Create(std::string_view username, std::string_view mobile,
                          std::string_view password_hash, int64_t now_ms, Taken* taken = nullptr);
+  // Replaces user id's password hash; kNotFound if there is no such user.
+  // Durable when it returns ok, like Create.
+  Status SetPasswordHash(int64_t id, std::string_view password_hash);
+  // Moves user id to mobile; kConflict if another user has it (the UNIQUE
+  // constraint decides, so of two users moving to one mobile one wins);
+  // kNotFound if there is no such user.
+  Status SetMobile(int64_t id, std::string_view mobile);
   Result<std::optional<User>> FindByUsername(std::string_view username);
   Result<std::optional<User>> FindByMobile(std::string_view mobile);
   Result<std::optional<User>> FindById(int64_t id);
@@ -81,6 +88,8 @@ class UserStore {
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // declared before the statements: destroyed last
   Stmt insert_;                   // all statements guarded by mu_
+  Stmt set_password_;
+  Stmt set_mobile_;
   Stmt by_username_;
   Stmt by_mobile_;
   Stmt by_id_;

@@ -25,11 +25,6 @@ using httplib::Request;
 using httplib::Response;
 using nlohmann::json;
 
-namespace {
-
-constexpr int kMaxJsonDepth = 16;
-
-// Parses body as a JSON object no deeper than kMaxJsonDepth. Never throws.
 bool ParseJsonObject(const std::string& body, json* out) {
   bool too_deep = false;
   json::parser_callback_t limit = [&too_deep](int depth, json::parse_event_t, json&) {
@@ -40,7 +35,6 @@ bool ParseJsonObject(const std::string& body, json* out) {
   return !too_deep && !out->is_discarded() && out->is_object();
 }
 
-// Reads a string field: false if present with another type. Absent -> "".
 bool StringField(const json& j, const char* name, std::string* out) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return true;
@@ -48,8 +42,6 @@ bool StringField(const json& j, const char* name, std::string* out) {
   *out = it->get<std::string>();
   return true;
 }
-
-}  // namespace
 
 std::string CookieValue(std::string_view header, std::string_view name) {
   size_t pos = 0;
@@ -87,6 +79,13 @@ Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics
       {"POST", "/login/", "", false, &Routes::Login},
       {"DELETE", "/logout/", "", false, &Routes::Logout},
       {"GET", "/info/", "", false, &Routes::Info},
+      {"POST", "/login/sms/", "", false, &Routes::LoginBySms},
+      {"POST", "/password/reset/", "", false, &Routes::ResetPassword},
+      {"PUT", "/password/", "", false, &Routes::ChangePassword},
+      {"PUT", "/mobile/", "", false, &Routes::ChangeMobile},
+      {"GET", "/sessions/", "", false, &Routes::ListSessions},
+      {"DELETE", "/sessions/", "", false, &Routes::EndOtherSessions},
+      {"DELETE", "/sessions/", "/", true, &Routes::EndSession},
       {"GET", "/rules.json", "", false, &Routes::Rules},
       {"GET", "/healthz", "", false, &Routes::Healthz},
       {"GET", "/metrics", "", false, &Routes::MetricsPage},
@@ -155,7 +154,7 @@ bool Routes::CrossOrigin(const Request& req, Response& res) const {
   if (req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method")) {
     if (!allowed) return refuse();
     res.status = 204;
-    res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE");
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE");
     res.set_header("Access-Control-Allow-Headers", "Content-Type");
     res.set_header("Access-Control-Max-Age", "600");
     return true;
@@ -263,7 +262,10 @@ void Routes::SmsCode(const Request& req, Response& res, std::string_view mobile)
   if (Refused(req, res, Action::kSms)) return;
   std::string id = req.get_param_value("image_code_id");
   if (id.empty()) id = req.get_param_value("uuid");
-  Status s = signup_->SendSmsCode(mobile, req.get_param_value("image_code"), id);
+  auto purpose = account::ParseCodePurpose(req.get_param_value("purpose"));
+  if (!purpose.ok()) return ReplyError(req, res, purpose.status());
+  Status s = signup_->SendSmsCode(mobile, req.get_param_value("image_code"), id, *purpose,
+                                  SessionCookie(req));
   if (!s.ok()) {
     if (s.reason() == &msg::kSmsBudgetSpent) metrics_->CountLimited(Limited::kSmsBudget);
     if (s.reason() == &msg::kSmsMobileDailyCap) metrics_->CountLimited(Limited::kSmsMobileDay);
@@ -305,7 +307,7 @@ void Routes::Register(const Request& req, Response& res, std::string_view) const
   }
   auto allow = body.find("allow");
   form.allow = allow != body.end() && allow->is_boolean() && allow->get<bool>();
-  auto session = signup_->Register(form);
+  auto session = signup_->Register(form, Client(req));
   if (!session.ok()) return ReplyError(req, res, session.status());
   metrics_->CountRegistered();
   SetSessionCookies(req, res, *session);
@@ -328,7 +330,8 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
   }
   bool remembered = rem != body.end() && rem->is_boolean() && rem->get<bool>();
   // The login locks are the domain's (SignupService::Login, AbuseGuard).
-  auto session = signup_->Login(username, password, remembered, ClientAddress(req));
+  auto session = signup_->Login(username, password, remembered, ClientAddress(req),
+                                req.get_header_value("User-Agent"));
   if (session.status().reason() == &msg::kLoginLocked) {
     metrics_->CountLimited(Limited::kLoginLocked);
   } else {
@@ -340,16 +343,28 @@ void Routes::Login(const Request& req, Response& res, std::string_view) const {
 }
 
 void Routes::Logout(const Request& req, Response& res, std::string_view) const {
-  Status s = signup_->Logout(CookieValue(req.get_header_value("Cookie"), "sessionid"));
+  Status s = signup_->Logout(SessionCookie(req));
   if (!s.ok()) return ReplyError(req, res, s);
-  std::string secure = CookieAttributes(req);
-  res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
-  res.set_header("Set-Cookie", "username=; SameSite=Lax; Path=/; Max-Age=0" + secure);
+  ClearSessionCookies(req, res);
   ReplyOk(res);
 }
 
+void Routes::ClearSessionCookies(const Request& req, Response& res) const {
+  std::string secure = CookieAttributes(req);
+  res.set_header("Set-Cookie", "sessionid=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0" + secure);
+  res.set_header("Set-Cookie", "username=; SameSite=Lax; Path=/; Max-Age=0" + secure);
+}
+
+std::string Routes::SessionCookie(const Request& req) const {
+  return CookieValue(req.get_header_value("Cookie"), "sessionid");
+}
+
+account::SessionClient Routes::Client(const Request& req) const {
+  return {ClientAddress(req), req.get_header_value("User-Agent")};
+}
+
 void Routes::Info(const Request& req, Response& res, std::string_view) const {
-  auto user = signup_->SessionUser(CookieValue(req.get_header_value("Cookie"), "sessionid"));
+  auto user = signup_->SessionUser(SessionCookie(req));
   if (!user.ok()) return ReplyError(req, res, user.status());
   ReplyOk(res, {{"info_data", {{"username", user->username}, {"mobile", user->mobile}}}});
 }

@@ -39,6 +39,8 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
 #include <string>
 #include <string_view>
@@ -102,11 +104,22 @@ class Routes {
   void Rules(const httplib::Request&, httplib::Response&, std::string_view) const;
   void Healthz(const httplib::Request&, httplib::Response&, std::string_view) const;
   void MetricsPage(const httplib::Request&, httplib::Response&, std::string_view) const;
+  // The account by SMS (account_routes.cc).
+  void LoginBySms(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void ResetPassword(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void ChangePassword(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void ChangeMobile(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void ListSessions(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void EndOtherSessions(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void EndSession(const httplib::Request&, httplib::Response&, std::string_view handle) const;
   // Serves a page file for GET/HEAD; false when there is none.
   bool ServeFile(const httplib::Request& req, httplib::Response& res) const;
   void SetSessionCookies(const httplib::Request& req, httplib::Response& res,
                          const account::Session& session) const;
+  void ClearSessionCookies(const httplib::Request& req, httplib::Response& res) const;
   std::string CookieAttributes(const httplib::Request& req) const;  // "; Secure" or ""
+  std::string SessionCookie(const httplib::Request& req) const;     // the sessionid cookie
+  account::SessionClient Client(const httplib::Request& req) const;
   // Takes action's token for the client; on refusal answers 429 and returns true.
   bool Refused(const httplib::Request& req, httplib::Response& res, account::Action action) const;
   // The CSRF/CORS policy above; true when it answered (refusal or preflight).
@@ -125,6 +138,13 @@ class Routes {
 
 // Whether text is a plain IPv4 or IPv6 address (no port, brackets or zone).
 bool IsPlainAddress(std::string_view text);
+
+// Request bodies: a JSON object no deeper than kMaxJsonDepth (never throws),
+// and a string field of it (false if present with another type; absent or
+// null -> "").
+inline constexpr int kMaxJsonDepth = 16;
+bool ParseJsonObject(const std::string& body, nlohmann::json* out);
+bool StringField(const nlohmann::json& j, const char* name, std::string* out);
 
 // The value of cookie `name` in a Cookie header, or "" if absent.
 std::string CookieValue(std::string_view cookie_header, std::string_view name);
