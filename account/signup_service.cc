@@ -173,7 +173,9 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     int64_t code_expires = now + options_.sms_code_ttl_ms;
     Status w = kv_->Put(txn, CodeKey(purpose, mobile_s),
                         EncodeCode(CodeMac(purpose, mobile_s, code), 0), code_expires);
-    if (w.ok()) w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
+    if (w.ok() && options_.send_interval_ms > 0) {
+      w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
+    }
     if (!w.ok()) return w;
     // EnqueueOptions holds a view: the key must outlive the Enqueue call.
     const std::string dedup_key = sms::SmsDedupKey(mobile_s);

@@ -81,6 +81,10 @@ Status App::Init() {
     signup.pwhash = account::PwhashCost::Minimum();
     LogWarn("--pwhash min: passwords are hashed with the weakest cost. For tests only.");
   }
+  signup.send_interval_ms = int64_t{config_.sms_resend_s} * 1000;
+  if (config_.sms_resend_s == 0) {
+    LogWarn("--sms-resend-seconds 0: a mobile may be sent code after code. For tests only.");
+  }
   account::AbuseOptions abuse = config_.abuse;
   abuse.enabled = config_.abuse_limits;
   abuse.login_lockout = config_.login_lockout;

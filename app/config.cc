@@ -402,6 +402,10 @@ std::vector<Setting> MakeSettings() {
           &Config::sms_budget_day, 0, 100'000'000),
       Int("sms-per-mobile-day", "N", "SMS codes per mobile per day; 0: no cap",
           &Config::sms_per_mobile_day, 0, 100'000),
+      Int("sms-resend-seconds", "N",
+          "seconds before another code to the same mobile, any purpose (429 meanwhile); "
+          "0: no wait, tests only",
+          &Config::sms_resend_s, 0, 3600),
       Bool("trust-proxy",
            "take the client IP from X-Forwarded-For (last entry) and TLS from X-Forwarded-Proto: "
            "only behind a reverse proxy you run",

@@ -64,6 +64,7 @@ struct Config {
   int sms_budget_hour = 300;                 // --sms-budget-hour; 0: no cap
   int sms_budget_day = 3000;                 // --sms-budget-day; 0: no cap
   int sms_per_mobile_day = 10;               // --sms-per-mobile-day; 0: no cap
+  int sms_resend_s = 60;                     // --sms-resend-seconds: wait before another code
   bool trust_proxy = false;                  // --trust-proxy: X-Forwarded-For/-Proto
   std::vector<std::string> allowed_origins;  // --allowed-origins
   std::optional<std::string> csp;            // --csp (see Usage); "": off, unset: by page

@@ -45,20 +45,25 @@ std::string TestServer::NewUuid() {
          "-" + h.substr(20, 12);
 }
 
-int TestServer::RequestCode(const std::string& mobile) {
+int TestServer::RequestCode(const std::string& mobile, const std::string& purpose,
+                            const std::string& session) {
   auto cli = Client();
   std::string uuid = NewUuid();
   auto img = cli.Get("/image_codes/" + uuid + "/");
   if (!img || img->status != 200) return img ? img->status : -1;
-  auto res =
-      cli.Get("/sms_codes/" + mobile + "/?image_code=" + kCaptcha + "&image_code_id=" + uuid);
+  httplib::Headers headers;
+  if (!session.empty()) headers.emplace("Cookie", "sessionid=" + session);
+  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=" + kCaptcha +
+                         "&image_code_id=" + uuid + (purpose.empty() ? "" : "&purpose=" + purpose),
+                     headers);
   return res ? res->status : -1;
 }
 
-std::string TestServer::RequestAndReadCode(const std::string& mobile) {
+std::string TestServer::RequestAndReadCode(const std::string& mobile, const std::string& purpose,
+                                           const std::string& session) {
   size_t before = 0;
   for (const auto& m : sms_.Accepted()) before += m.mobile == mobile;
-  if (RequestCode(mobile) != 200) return "";
+  if (RequestCode(mobile, purpose, session) != 200) return "";
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     size_t n = 0;

@@ -33,10 +33,13 @@ class TestServer {
   const TempDir& dir() const { return dir_; }
 
   // GET /image_codes/<uuid>/ and then /sms_codes/<mobile>/ with the fixed
-  // answer; returns the /sms_codes/ response status.
-  int RequestCode(const std::string& mobile);
+  // answer (and &purpose=purpose unless empty, with session as the
+  // sessionid cookie unless empty); returns the /sms_codes/ response status.
+  int RequestCode(const std::string& mobile, const std::string& purpose = "",
+                  const std::string& session = "");
   // RequestCode, then waits for the fake phone; "" if nothing arrived.
-  std::string RequestAndReadCode(const std::string& mobile);
+  std::string RequestAndReadCode(const std::string& mobile, const std::string& purpose = "",
+                                 const std::string& session = "");
   // POST /register/ with a valid form; returns the response.
   httplib::Result Register(const std::string& username, const std::string& mobile,
                            const std::string& code, const std::string& password = "password_1");
