@@ -140,7 +140,7 @@ Status SignupService::ChangeMobile(std::string_view session_id, const MobileChan
   if (*taken) return Status::Conflict(msg::kMobileTaken);
   Status s = CheckPassword(user, f.password, client, msg::kWrongPassword);
   if (!s.ok()) return s;
-  s = CheckSmsCode(CodePurpose::kChangeMobile, f.mobile, f.sms_code, /*spend=*/true);
+  s = CheckSmsCode(CodePurpose::kChangeMobile, f.mobile, f.sms_code, /*spend=*/true, user.id);
   if (!s.ok()) return s;
   s = users_->SetMobile(user.id, f.mobile);  // UNIQUE decides a race
   if (s.code() == Status::Code::kConflict) return Status::Conflict(msg::kMobileTaken);

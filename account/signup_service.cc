@@ -36,10 +36,19 @@ bool SecretEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Where mobile's code for purpose is kept (register keeps the seed's key).
-std::string CodeKey(CodePurpose purpose, std::string_view mobile) {
-  if (purpose == CodePurpose::kRegister) return "sms:" + std::string(mobile);
-  return std::string("sms:") + CodePurposeName(purpose) + ":" + std::string(mobile);
+// What a code is bound to beside its purpose: the mobile, and for
+// change_mobile also the account that asked (so each account moving to a
+// mobile holds its own code, and none works in another account).
+std::string CodeSubject(std::string_view mobile, int64_t account) {
+  std::string subject(mobile);
+  if (account != 0) subject += ":" + std::to_string(account);
+  return subject;
+}
+
+// Where a code for purpose and subject is kept (register keeps the seed's key).
+std::string CodeKey(CodePurpose purpose, std::string_view subject) {
+  if (purpose == CodePurpose::kRegister) return "sms:" + std::string(subject);
+  return std::string("sms:") + CodePurposeName(purpose) + ":" + std::string(subject);
 }
 
 std::string NewSmsCode() {
@@ -116,9 +125,11 @@ Result<std::string> SignupService::NewCaptcha(std::string_view uuid) {
 Status SignupService::SendSmsCode(std::string_view mobile, std::string_view image_code,
                                   std::string_view image_code_id, CodePurpose purpose,
                                   std::string_view session_id) {
+  int64_t account = 0;  // the asking account, for change_mobile
   if (purpose == CodePurpose::kChangeMobile) {
     auto caller = Caller(session_id);
     if (!caller.ok()) return caller.status();
+    account = caller->second.id;
   }
   if (image_code.empty() || image_code_id.empty()) {
     return Status::Invalid(msg::kMissingImageCode);
@@ -171,8 +182,9 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
     if (!spent.ok() || !outcome.ok()) return spent;
     std::string code = NewSmsCode();
     int64_t code_expires = now + options_.sms_code_ttl_ms;
-    Status w = kv_->Put(txn, CodeKey(purpose, mobile_s),
-                        EncodeCode(CodeMac(purpose, mobile_s, code), 0), code_expires);
+    const std::string subject = CodeSubject(mobile_s, account);
+    Status w = kv_->Put(txn, CodeKey(purpose, subject),
+                        EncodeCode(CodeMac(purpose, subject, code), 0), code_expires);
     if (w.ok() && options_.send_interval_ms > 0) {
       w = kv_->Put(txn, "flag:" + mobile_s, "1", now + options_.send_interval_ms);
     }
@@ -191,11 +203,12 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
   return outcome;
 }
 
-// The stored form of a code: hex of its keyed hash, bound to the mobile and
-// (but for register, whose form predates purposes) the purpose.
-std::string SignupService::CodeMac(CodePurpose purpose, std::string_view mobile,
+// The stored form of a code: hex of its keyed hash, bound to the subject
+// (CodeSubject) and (but for register, whose form predates purposes) the
+// purpose.
+std::string SignupService::CodeMac(CodePurpose purpose, std::string_view subject,
                                    std::string_view code) const {
-  std::string bound = std::string(mobile) + ":" + std::string(code);
+  std::string bound = std::string(subject) + ":" + std::string(code);
   if (purpose != CodePurpose::kRegister) bound = CodePurposeName(purpose) + (":" + bound);
   std::string mac = secret_->Mac("sms", bound);
   std::string hex(mac.size() * 2 + 1, '\0');
@@ -268,10 +281,11 @@ Result<bool> SignupService::MobileTaken(std::string_view mobile) {
 }
 
 Status SignupService::CheckSmsCode(CodePurpose purpose, std::string_view mobile,
-                                   std::string_view code, bool spend) {
+                                   std::string_view code, bool spend, int64_t account) {
   int64_t now = clock_->NowMs();
   Status outcome;
-  std::string key = CodeKey(purpose, mobile);
+  const std::string subject = CodeSubject(mobile, account);
+  std::string key = CodeKey(purpose, subject);
   Status s = kv_->env()->Update([&](Txn& txn) -> Status {
     auto entry = kv_->Get(txn, key, now);
     if (!entry.ok()) return entry.status();
@@ -282,7 +296,7 @@ Status SignupService::CheckSmsCode(CodePurpose purpose, std::string_view mobile,
       outcome = Status::Invalid(msg::kSmsCodeExpired);
       return Status::Ok();
     }
-    if (SecretEquals(stored, CodeMac(purpose, mobile, code))) {
+    if (SecretEquals(stored, CodeMac(purpose, subject, code))) {
       return spend ? kv_->Delete(txn, key) : Status::Ok();
     }
     ++tries;

@@ -7,11 +7,14 @@
 // Keys in the ExpiringKv (see DESIGN.md for the full layout):
 //   cap:<uuid lower-case>   Mac("cap", uuid:ANSWER), 300 s, spent on use
 //   sms:<mobile>            a register code: "<hex Mac("sms", mobile:code)>:<wrong tries>", 300 s
-//   sms:<purpose>:<mobile>  a login, reset or change_mobile code: the same, with
+//   sms:<purpose>:<mobile>  a login or reset code: the same, with
 //                           Mac("sms", purpose:mobile:code), so a code works
 //                           only for the purpose and mobile it was sent for
-//   flag:<mobile>           "1", 60 s: a code was sent recently (429 while set),
-//                           whatever its purpose
+//   sms:change_mobile:<mobile>:<account id>
+//                           a change_mobile code, bound also to the account
+//                           that asked: Mac("sms", change_mobile:mobile:id:code)
+//   flag:<mobile>           "1", send_interval_ms (60 s): a code was sent
+//                           recently (429 while set), whatever its purpose
 //   sess:, usess:           sessions (session_book.h), 14 days or 12 h
 //   budget:h:<hour>, budget:d:<day>, budget:m:<mobile>:<day>
 //                           SMS codes issued in that UTC hour / day (decimal)
@@ -212,9 +215,10 @@ class SignupService {
   // transaction, counting a wrong try (and spending the code at
   // max_code_tries). With spend, a right code is deleted in that same
   // transaction, so of parallel requests with one code only one gets ok.
+  // account: the account a change_mobile code was sent for (0 otherwise).
   Status CheckSmsCode(CodePurpose purpose, std::string_view mobile, std::string_view code,
-                      bool spend = false);
-  std::string CodeMac(CodePurpose purpose, std::string_view mobile, std::string_view code) const;
+                      bool spend = false, int64_t account = 0);
+  std::string CodeMac(CodePurpose purpose, std::string_view subject, std::string_view code) const;
   // The caller's session and account; kUnauthorized without one.
   Result<std::pair<SessionRef, storage::User>> Caller(std::string_view session_id);
   // Checks user's password under the login locks (as Login does): wrong is

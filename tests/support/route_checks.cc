@@ -154,6 +154,38 @@ std::string SignUp(TestServer& server, const std::string& username, const std::s
 // A 6-digit code that differs from code.
 std::string WrongCode(const std::string& code) { return code == "000000" ? "111111" : "000000"; }
 
+std::string ErrorField(const httplib::Result& res) {
+  if (!res) return "";
+  json j = json::parse(res->body, nullptr, false);
+  return j.is_object() && j.contains("field") && j["field"].is_string()
+             ? j["field"].get<std::string>()
+             : "";
+}
+
+httplib::Result SmsLogin(TestServer& server, const std::string& mobile, const std::string& code,
+                         json remembered, const httplib::Headers& headers) {
+  json body = {{"mobile", mobile}, {"sms_code", code}, {"remembered", remembered}};
+  return server.Client().Post("/login/sms/", headers, body.dump(), "application/json");
+}
+
+httplib::Result ResetPassword(TestServer& server, const std::string& mobile,
+                              const std::string& code, const std::string& password) {
+  json body = {
+      {"mobile", mobile}, {"sms_code", code}, {"password", password}, {"password2", password}};
+  return PostJson(server, "/password/reset/", body.dump());
+}
+
+httplib::Result WithSession(TestServer& server, const std::string& method, const std::string& path,
+                            const std::string& session, const std::string& body,
+                            httplib::Headers headers) {
+  if (!session.empty()) headers.emplace("Cookie", "sessionid=" + session);
+  auto cli = server.Client();
+  if (method == "GET") return cli.Get(path, headers);
+  if (method == "PUT") return cli.Put(path, headers, body, "application/json");
+  if (method == "DELETE") return cli.Delete(path, headers, body, "application/json");
+  return cli.Post(path, headers, body, "application/json");
+}
+
 int Count(TestServer& server, const std::string& what, const std::string& value) {
   json j = CheckOk(server.Client().Get(("/" + what + "/" + value + "/count/").c_str()));
   REQUIRE(j["count"].is_number_integer());

@@ -84,6 +84,19 @@ std::string CodeFor(TestServer& server, const std::string& mobile);
 std::string SignUp(TestServer& server, const std::string& username, const std::string& mobile);
 // A 6-digit code that differs from code.
 std::string WrongCode(const std::string& code);
+// The "field" of a JSON error body ("" if it names none).
+std::string ErrorField(const httplib::Result& res);
+// POST /login/sms/ {mobile, sms_code, remembered}, with extra headers.
+httplib::Result SmsLogin(TestServer& server, const std::string& mobile, const std::string& code,
+                         nlohmann::json remembered = true, const httplib::Headers& headers = {});
+// POST /password/reset/ {mobile, sms_code, password, password2 = password}.
+httplib::Result ResetPassword(TestServer& server, const std::string& mobile,
+                              const std::string& code, const std::string& password);
+// method (GET, PUT, DELETE) path with session as the sessionid cookie
+// (none if empty) and body (application/json) unless empty.
+httplib::Result WithSession(TestServer& server, const std::string& method, const std::string& path,
+                            const std::string& session, const std::string& body = "",
+                            httplib::Headers headers = {});
 // GET /<what>/<value>/count/ (what: usernames or mobiles), required 200;
 // returns the count.
 int Count(TestServer& server, const std::string& what, const std::string& value);

@@ -15,11 +15,12 @@
 #include "tests/support/test_server.h"
 
 using nlohmann::json;
-using regd::testing::BodyJson;
 using regd::testing::CheckJsonError;
 using regd::testing::CheckOk;
 using regd::testing::CheckRememberedCookies;
+using regd::testing::ErrorField;
 using regd::testing::PostJson;
+using regd::testing::ResetPassword;
 using regd::testing::SessionHeaders;
 using regd::testing::SetCookieValue;
 using regd::testing::SignUp;
@@ -28,28 +29,15 @@ using regd::testing::WrongCode;
 
 namespace {
 
-httplib::Result SmsLogin(TestServer& server, const std::string& mobile, const std::string& code,
-                         json remembered = true, const std::string& client = "") {
-  json body = {{"mobile", mobile}, {"sms_code", code}, {"remembered", remembered}};
-  httplib::Headers h;
-  if (!client.empty()) h.emplace("X-Forwarded-For", client);
-  return server.Client().Post("/login/sms/", h, body.dump(), "application/json");
-}
-
-std::string FieldOf(const httplib::Result& res) {
-  json j = BodyJson(*res);
-  return j.contains("field") && j["field"].is_string() ? j["field"].get<std::string>() : "";
-}
-
-httplib::Result Reset(TestServer& server, const std::string& mobile, const std::string& code,
-                      const std::string& password) {
-  json body = {
-      {"mobile", mobile}, {"sms_code", code}, {"password", password}, {"password2", password}};
-  return server.Client().Post("/password/reset/", body.dump(), "application/json");
-}
-
 // A second code to one mobile within the minute is the point of some tests.
 void NoResendWait(regd::app::Config& c) { c.sms_resend_s = 0; }
+
+httplib::Result LoginByCode(TestServer& server, const std::string& mobile, const std::string& code,
+                            json remembered = true, const std::string& client = "") {
+  httplib::Headers h;
+  if (!client.empty()) h.emplace("X-Forwarded-For", client);
+  return regd::testing::SmsLogin(server, mobile, code, remembered, h);
+}
 
 }  // namespace
 
@@ -58,14 +46,14 @@ TEST_CASE("a login code logs in with the cookies /login/ sets", "[account_api]")
   SignUp(server, "alice", "13800001001");
   std::string code = server.RequestAndReadCode("13800001001", "login");
   REQUIRE(code.size() == 6);
-  auto res = SmsLogin(server, "13800001001", code);
+  auto res = LoginByCode(server, "13800001001", code);
   CheckOk(res);
   CheckRememberedCookies(*res, "alice");
   json info =
       CheckOk(server.Client().Get("/info/", SessionHeaders(SetCookieValue(*res, "sessionid"))));
   CHECK(info["info_data"]["username"] == "alice");
   // Spent by the login.
-  CheckJsonError(SmsLogin(server, "13800001001", code), 400);
+  CheckJsonError(LoginByCode(server, "13800001001", code), 400);
 }
 
 TEST_CASE("a code works only for the purpose it was sent for", "[account_api]") {
@@ -75,19 +63,19 @@ TEST_CASE("a code works only for the purpose it was sent for", "[account_api]") 
   // does not ask); it neither logs in nor resets.
   std::string reg = server.RequestAndReadCode("13800001002");
   REQUIRE(!reg.empty());
-  CheckJsonError(SmsLogin(server, "13800001002", reg), 400);
-  CheckJsonError(Reset(server, "13800001002", reg, "password_2"), 400);
+  CheckJsonError(LoginByCode(server, "13800001002", reg), 400);
+  CheckJsonError(ResetPassword(server, "13800001002", reg, "password_2"), 400);
   // A login code does not reset, a reset code does not log in.
   std::string login = server.RequestAndReadCode("13800001002", "login");
   std::string reset = server.RequestAndReadCode("13800001002", "reset");
   REQUIRE(!login.empty());
   REQUIRE(!reset.empty());
-  CheckJsonError(Reset(server, "13800001002", login, "password_2"), 400);
-  CheckJsonError(SmsLogin(server, "13800001002", reset), 400);
+  CheckJsonError(ResetPassword(server, "13800001002", login, "password_2"), 400);
+  CheckJsonError(LoginByCode(server, "13800001002", reset), 400);
   // Each still works for its own purpose: the failures above spent nothing
   // of the other code but a try.
-  CheckOk(SmsLogin(server, "13800001002", login));
-  CheckOk(Reset(server, "13800001002", reset, "password_2"));
+  CheckOk(LoginByCode(server, "13800001002", login));
+  CheckOk(ResetPassword(server, "13800001002", reset, "password_2"));
   CheckOk(regd::testing::Login(server, "alice", "password_2"));
 }
 
@@ -97,8 +85,8 @@ TEST_CASE("a code works only for the mobile it was sent to", "[account_api]") {
   SignUp(server, "bobby", "13800001005");
   std::string code = server.RequestAndReadCode("13800001004", "login");
   REQUIRE(!code.empty());
-  CheckJsonError(SmsLogin(server, "13800001005", code), 400);
-  CheckOk(SmsLogin(server, "13800001004", code));
+  CheckJsonError(LoginByCode(server, "13800001005", code), 400);
+  CheckOk(LoginByCode(server, "13800001004", code));
 }
 
 TEST_CASE("login and reset codes go only to a registered mobile", "[account_api]") {
@@ -110,7 +98,7 @@ TEST_CASE("login and reset codes go only to a registered mobile", "[account_api]
     auto res = server.Client().Get("/sms_codes/13800001006/?image_code=ABCD&image_code_id=" + uuid +
                                    "&purpose=" + purpose);
     CheckJsonError(res, 400);
-    CHECK(FieldOf(res) == "mobile");
+    CHECK(ErrorField(res) == "mobile");
   }
   CHECK(server.sms().Accepted().empty());
 }
@@ -123,7 +111,7 @@ TEST_CASE("an unknown purpose is a 400 on the purpose field", "[account_api]") {
         server.Client().Get(std::string("/sms_codes/13800001007/?image_code=ABCD&image_code_id=") +
                             TestServer::NewUuid() + "&purpose=" + purpose);
     CheckJsonError(res, 400);
-    CHECK(FieldOf(res) == "purpose");
+    CHECK(ErrorField(res) == "purpose");
   }
   CHECK(server.sms().Accepted().empty());
 }
@@ -156,7 +144,7 @@ TEST_CASE("5 wrong tries spend a login code, even in parallel", "[account_api]")
     guessers.emplace_back([&, i] {
       char guess[8];
       std::snprintf(guess, sizeof(guess), "%06d", (std::stoi(code) + 1 + i) % 1000000);
-      auto res = SmsLogin(server, "13800001012", guess);
+      auto res = LoginByCode(server, "13800001012", guess);
       (res && res->status == 400 ? wrong : other)++;
     });
   }
@@ -164,7 +152,7 @@ TEST_CASE("5 wrong tries spend a login code, even in parallel", "[account_api]")
   CHECK(wrong == 20);
   CHECK(other == 0);
   // The right code is spent after the fifth wrong try.
-  CheckJsonError(SmsLogin(server, "13800001012", code), 400);
+  CheckJsonError(LoginByCode(server, "13800001012", code), 400);
 }
 
 TEST_CASE("failed login codes count for the login locks", "[account_api]") {
@@ -179,8 +167,8 @@ TEST_CASE("failed login codes count for the login locks", "[account_api]") {
   // The (account, address) lock closes after 5 failures; the code is spent
   // after 5 wrong tries too, so the sixth is locked whatever it carries.
   for (int i = 0; i < 5; ++i)
-    CheckJsonError(SmsLogin(server, "13800001013", WrongCode(code), true, "203.0.113.9"), 400);
-  auto locked = SmsLogin(server, "13800001013", code, true, "203.0.113.9");
+    CheckJsonError(LoginByCode(server, "13800001013", WrongCode(code), true, "203.0.113.9"), 400);
+  auto locked = LoginByCode(server, "13800001013", code, true, "203.0.113.9");
   CheckJsonError(locked, 429);
   CHECK(!locked->get_header_value("Retry-After").empty());
   // The password login of the same account from that address is locked too.
@@ -202,5 +190,5 @@ TEST_CASE("bad /login/sms/ bodies are JSON 400s", "[account_api]") {
     CheckJsonError(PostJson(server, "/login/sms/", body), 400);
   }
   // An unknown mobile with a well-formed code: the same 400 as a wrong code.
-  CheckJsonError(SmsLogin(server, "13800001014", "123456"), 400);
+  CheckJsonError(LoginByCode(server, "13800001014", "123456"), 400);
 }
