@@ -146,7 +146,7 @@ Status SignupService::ChangeMobile(std::string_view session_id, const MobileChan
   if (s.code() == Status::Code::kConflict) return Status::Conflict(msg::kMobileTaken);
   if (!s.ok()) return s;
   const int64_t now = clock_->NowMs();
-  sms::SmsJob notice{user.mobile, "", now + kNoticeTtlMs, "mobile_changed"};
+  sms::SmsJob notice{user.mobile, "", now + kNoticeTtlMs, sms::kSmsPurposeMobileChanged};
   s = kv_->env()->Update([&](Txn& txn) -> Status {
     return queue_->Enqueue(txn, sms::kSmsJobType, sms::EncodeSmsJob(notice, secret_), now).status();
   });

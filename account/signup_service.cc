@@ -85,11 +85,11 @@ Result<CodePurpose> ParseCodePurpose(std::string_view text) {
 const char* CodePurposeName(CodePurpose purpose) {
   switch (purpose) {
     case CodePurpose::kLogin:
-      return "login";
+      return sms::kSmsPurposeLogin;
     case CodePurpose::kReset:
-      return "reset";
+      return sms::kSmsPurposeReset;
     case CodePurpose::kChangeMobile:
-      return "change_mobile";
+      return sms::kSmsPurposeChangeMobile;
     case CodePurpose::kRegister:
     default:
       return sms::kSmsPurposeRegister;

@@ -55,6 +55,11 @@ class CcpSmsProvider : public SmsProvider {
         path_(prefix + "/2013-12-26/Accounts/" + c.ccp_account_sid + "/SMS/TemplateSMS") {}
 
   SendOutcome Send(const SmsMessage& msg) override {
+    const std::string& template_id = CcpTemplateIdFor(config_, msg.purpose);
+    if (template_id.empty()) {  // only a notice has no default template
+      return {SendOutcome::Kind::kPermanent,
+              "ccp: no --ccp-template-id-mobile-changed; the notice is kept undelivered", -1};
+    }
     const std::string ts = CcpTimestamp(clock_->NowMs());
     const std::string sig = Md5HexUpper(config_.ccp_account_sid + config_.ccp_auth_token + ts);
     if (sig.empty()) return {SendOutcome::Kind::kRetry, "ccp: MD5 is not available", -1};
@@ -64,8 +69,10 @@ class CcpSmsProvider : public SmsProvider {
     nlohmann::ordered_json body;
     body["to"] = msg.mobile;
     body["appId"] = config_.ccp_app_id;
-    body["templateId"] = config_.ccp_template_id;
-    body["datas"] = nlohmann::ordered_json::array({msg.code, std::to_string(msg.ttl_minutes)});
+    body["templateId"] = template_id;
+    if (!IsNoticePurpose(msg.purpose)) {  // a notice template has no fields
+      body["datas"] = nlohmann::ordered_json::array({msg.code, std::to_string(msg.ttl_minutes)});
+    }
 
     // One client per send: httplib::Client is not safe to share between threads.
     httplib::Client cli(origin_);

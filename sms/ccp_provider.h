@@ -12,6 +12,11 @@
 //   Authorization: base64(AccountSid + ":" + ts)
 //   {"to":"<mobile>","appId":"<AppId>","templateId":"<TemplateId>",
 //    "datas":["<code>","<ttl minutes>"]}
+// TemplateId is the purpose's (CcpTemplateIdFor: --ccp-template-id-login,
+// ..., defaulting to --ccp-template-id). The mobile_changed notice is sent
+// with its own template and no "datas"; without --ccp-template-id-mobile-
+// changed it is kPermanent (kept among the dead letters, `regd queue
+// retry-dead` once the template is set).
 // The mobile is sent as stored (CCP expects an 11-digit mainland number).
 // The base URL defaults to https://app.cloopen.com:8883; tests point it at a
 // loopback http:// fake.

@@ -118,6 +118,7 @@ queue::JobHandler MakeSmsJobHandler(SmsProvider* provider, const Clock* clock,
       if (slot.wait_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(slot.wait_ms));
     }
     SmsMessage msg{sms->mobile, sms->code};  // ttl_minutes: the code's lifetime, 5
+    msg.purpose = sms->purpose;
     SendOutcome out = provider->Send(msg);
     switch (out.kind) {
       case SendOutcome::Kind::kSent:

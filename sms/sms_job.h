@@ -2,9 +2,9 @@
 // {"mobile","purpose","sealed_code","expires_at_ms"}: the code sealed with
 // the server secret (base64), so the queue on disk, `regd queue list` and
 // backups never show a live code. ({"code": plain} is read too: jobs queued
-// by older versions, and tests without a secret.) purpose says what the code
-// is for (kSmsPurposeRegister, the only one today); payloads written before
-// it existed have none and read as "register". This file is the only reader
+// by older versions, and tests without a secret.) purpose says what the SMS
+// is for (kSmsPurpose* in sms_provider.h; a notice has an empty code);
+// payloads written before it existed have none and read as "register". This file is the only reader
 // of the format: `regd queue list` shows SummarizeSmsJob (the mobile masked,
 // the purpose), never the code. The handler sends it through the
 // configured SmsProvider and never sends a code that has already expired
@@ -24,8 +24,6 @@
 namespace regd::sms {
 
 inline constexpr const char* kSmsJobType = "sms";
-// The code registers a new account (GET /sms_codes/<mobile>/).
-inline constexpr const char* kSmsPurposeRegister = "register";
 
 struct SmsJob {
   std::string mobile;

@@ -26,16 +26,29 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "storage/clock.h"
 #include "storage/status.h"
 
 namespace regd::sms {
 
+// What an SMS is for. The first four carry a code; the last is a notice
+// with none (the account's mobile was changed away from this one).
+inline constexpr const char* kSmsPurposeRegister = "register";  // GET /sms_codes/ default
+inline constexpr const char* kSmsPurposeLogin = "login";
+inline constexpr const char* kSmsPurposeReset = "reset";
+inline constexpr const char* kSmsPurposeChangeMobile = "change_mobile";
+inline constexpr const char* kSmsPurposeMobileChanged = "mobile_changed";
+
+// True for a purpose whose SMS carries no code (kSmsPurposeMobileChanged).
+bool IsNoticePurpose(std::string_view purpose);
+
 struct SmsMessage {
   std::string mobile;
-  std::string code;
+  std::string code;  // empty for a notice
   int ttl_minutes = 5;
+  std::string purpose = kSmsPurposeRegister;
 };
 
 struct SendOutcome {
@@ -77,9 +90,25 @@ struct SmsProviderConfig {
   std::string ccp_template_id;
   std::string ccp_base_url = "https://app.cloopen.com:8883";
 
+  // Per-purpose Ronglian templates (--ccp-template-id-login, ...): empty
+  // means ccp_template_id. The notice has no such default (the register
+  // template would send an empty code): without its own template it is
+  // refused as permanent and kept among the dead letters.
+  std::string ccp_template_id_login;
+  std::string ccp_template_id_reset;
+  std::string ccp_template_id_change_mobile;
+  std::string ccp_template_id_mobile_changed;
+
   // --sms-template: the text of an SMS for providers that send text (twilio);
   // "{code}" and "{minutes}" are replaced. Must contain "{code}".
   std::string sms_template = "Your verification code is {code}. It expires in {minutes} minutes.";
+  // Per purpose (--sms-template-login, ...): empty means sms_template; each
+  // set one must contain "{code}". The notice's text needs no {code}.
+  std::string sms_template_login;
+  std::string sms_template_reset;
+  std::string sms_template_change_mobile;
+  std::string sms_template_mobile_changed =
+      "The mobile number of your account was changed. If you did not do this, contact us now.";
 
   int connect_timeout_ms = 3000;
   int read_timeout_ms = 10000;
@@ -93,6 +122,11 @@ struct SmsProviderConfig {
 // provider.
 Result<std::unique_ptr<SmsProvider>> MakeSmsProvider(const SmsProviderConfig& config,
                                                      const Clock* clock = nullptr);
+
+// The text template (twilio) and the Ronglian template id for purpose, after
+// the defaults above; an unknown purpose gets the register one.
+const std::string& SmsTemplateFor(const SmsProviderConfig& config, std::string_view purpose);
+const std::string& CcpTemplateIdFor(const SmsProviderConfig& config, std::string_view purpose);
 
 // Classifies an HTTP status from a provider (see the table above).
 SendOutcome::Kind ClassifyHttpStatus(int status);

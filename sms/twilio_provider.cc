@@ -52,7 +52,7 @@ class TwilioSmsProvider : public SmsProvider {
     if (!config_.twilio_messaging_service_sid.empty()) {
       fields.emplace_back("MessagingServiceSid", config_.twilio_messaging_service_sid);
     }
-    fields.emplace_back("Body", RenderSmsTemplate(config_.sms_template, msg));
+    fields.emplace_back("Body", RenderSmsTemplate(SmsTemplateFor(config_, msg.purpose), msg));
 
     // One client per send: httplib::Client is not safe to share between threads.
     httplib::Client cli(origin_);
@@ -122,8 +122,21 @@ Result<std::unique_ptr<SmsProvider>> MakeTwilioProvider(const SmsProviderConfig&
     return Status::Invalid(
         "--twilio-from or --twilio-messaging-service-sid is required for the twilio provider");
   }
-  if (config.sms_template.find("{code}") == std::string::npos) {
-    return Status::Invalid("--sms-template must contain {code}");
+  const std::pair<const char*, const std::string*> code_templates[] = {
+      {"--sms-template", &config.sms_template},
+      {"--sms-template-login", &config.sms_template_login},
+      {"--sms-template-reset", &config.sms_template_reset},
+      {"--sms-template-change-mobile", &config.sms_template_change_mobile},
+  };
+  for (size_t i = 0; i < std::size(code_templates); ++i) {
+    const auto& [flag, text] = code_templates[i];
+    if (i > 0 && text->empty()) continue;  // the purpose uses --sms-template
+    if (text->find("{code}") == std::string::npos) {
+      return Status::Invalid(std::string(flag) + " must contain {code}");
+    }
+  }
+  if (config.sms_template_mobile_changed.empty()) {
+    return Status::Invalid("--sms-template-mobile-changed must not be empty");
   }
   std::string base =
       config.twilio_base_url.empty() ? "https://api.twilio.com" : config.twilio_base_url;

@@ -9,7 +9,9 @@
 //   To=<E.164>&From=<sender>&MessagingServiceSid=<MG...>&Body=<text>
 // From and MessagingServiceSid are each sent when configured (Twilio accepts
 // either or both). To is the mobile in E.164 (TwilioRecipient). Body is
-// --sms-template with {code} and {minutes} substituted (RenderSmsTemplate).
+// the purpose's template (SmsTemplateFor: --sms-template-login, ...,
+// defaulting to --sms-template) with {code} and {minutes} substituted
+// (RenderSmsTemplate); the mobile_changed notice has a text of its own.
 // The base URL defaults to https://api.twilio.com; tests point it at a
 // loopback http:// fake.
 //

@@ -18,8 +18,10 @@ class WebhookSmsProvider : public SmsProvider {
     // One client per send: httplib::Client is not safe to share between threads.
     httplib::Client cli(origin_);
     ConfigureClient(config_, &cli);
-    nlohmann::json body = {
-        {"mobile", msg.mobile}, {"code", msg.code}, {"ttl_minutes", msg.ttl_minutes}};
+    nlohmann::json body = {{"mobile", msg.mobile},
+                           {"code", msg.code},
+                           {"ttl_minutes", msg.ttl_minutes},
+                           {"purpose", msg.purpose}};
     auto res = cli.Post(path_, body.dump(), "application/json");
     if (!res) return TransportFailure("webhook", res.error());
     return OutcomeFromHttpStatus("webhook", *res);

@@ -2,7 +2,9 @@
 // runs, which forwards it to whatever gateway it likes.
 //
 // Request: POST {--sms-webhook-url}, Content-Type application/json, body
-//   {"mobile": "13812345678", "code": "123456", "ttl_minutes": 5}
+//   {"mobile": "13812345678", "code": "123456", "ttl_minutes": 5, "purpose": "login"}
+// purpose is one of the kSmsPurpose* names (sms_provider.h); for the notice
+// "mobile_changed" the code is "" and the shop's gateway sends its own text.
 // Reply: any 2xx is kSent; 5xx, 408, 429 (with its Retry-After), timeouts and
 // refused or dropped connections are kRetry; other 4xx are kPermanent
 // (ClassifyHttpStatus).

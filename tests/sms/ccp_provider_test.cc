@@ -292,3 +292,37 @@ TEST_CASE("ccp with an empty base URL uses app.cloopen.com:8883 and the system c
   CHECK(MakeSmsProvider(c).ok());
   CHECK(SmsProviderConfig{}.ccp_base_url == "https://app.cloopen.com:8883");
 }
+
+TEST_CASE("ccp sends each purpose's template id, defaulting to --ccp-template-id", "[ccp]") {
+  CloopenServer server;
+  FakeClock clock(kNowMs);
+  SmsProviderConfig c = CcpConfig(server.base_url());
+  c.ccp_template_id_reset = "7";
+  c.ccp_template_id_change_mobile = "8";
+  c.ccp_template_id_mobile_changed = "9";
+  auto p = Make(c, &clock);
+  for (const char* purpose : {"register", "login", "reset", "change_mobile"}) {
+    SmsMessage m = Message();
+    m.purpose = purpose;
+    REQUIRE(p->Send(m).kind == Kind::kSent);
+  }
+  REQUIRE(p->Send(SmsMessage{"13800138000", "", 5, "mobile_changed"}).kind == Kind::kSent);
+  std::vector<std::string> ids;
+  auto requests = server.Requests();
+  for (const auto& req : requests) {
+    ids.push_back(nlohmann::json::parse(req.body)["templateId"].get<std::string>());
+  }
+  CHECK(ids == std::vector<std::string>{"1", "1", "7", "8", "9"});
+  // The notice's template takes no fields.
+  CHECK(nlohmann::json::parse(requests.back().body).contains("datas") == false);
+}
+
+TEST_CASE("ccp without a notice template keeps the notice undelivered, naming the flag", "[ccp]") {
+  CloopenServer server;
+  FakeClock clock(kNowMs);
+  auto p = Make(CcpConfig(server.base_url()), &clock);
+  SendOutcome out = p->Send(SmsMessage{"13800138000", "", 5, "mobile_changed"});
+  CHECK(out.kind == Kind::kPermanent);
+  CHECK(out.error.find("--ccp-template-id-mobile-changed") != std::string::npos);
+  CHECK(server.Requests().empty());
+}

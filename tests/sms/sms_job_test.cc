@@ -235,3 +235,18 @@ TEST_CASE("the sms handler does not call the webhook for an expired code", "[sms
   CHECK(handler(job).kind == Kind::kExpired);
   CHECK(server.RequestCount() == 0);
 }
+
+TEST_CASE("the sms handler passes the job's purpose to the provider", "[sms_job]") {
+  FakeClock clock;
+  RecordingProvider provider;
+  JobHandler handler = MakeSmsJobHandler(&provider, &clock);
+  CHECK(handler(SmsJobFor({"13800138000", "654321", clock.NowMs() + 300'000, "reset"})).kind ==
+        Kind::kDone);
+  CHECK(handler(SmsJobFor({"13800138000", "", clock.NowMs() + 300'000, "mobile_changed"})).kind ==
+        Kind::kDone);
+  auto sent = provider.sent();
+  REQUIRE(sent.size() == 2);
+  CHECK(sent[0].purpose == "reset");
+  CHECK(sent[1].purpose == "mobile_changed");
+  CHECK(sent[1].code.empty());
+}

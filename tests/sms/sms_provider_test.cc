@@ -97,7 +97,10 @@ TEST_CASE("the webhook provider POSTs the message as JSON and a 2xx is sent", "[
   CHECK(accepted[0].content_type.rfind("application/json", 0) == 0);
   auto body = nlohmann::json::parse(accepted[0].raw_body, nullptr, false);
   REQUIRE(body.is_object());
-  CHECK(body == nlohmann::json{{"mobile", "13800138000"}, {"code", "123456"}, {"ttl_minutes", 5}});
+  CHECK(body == nlohmann::json{{"mobile", "13800138000"},
+                               {"code", "123456"},
+                               {"ttl_minutes", 5},
+                               {"purpose", "register"}});
 }
 
 TEST_CASE("the webhook provider treats any 2xx as sent", "[sms_provider]") {

@@ -362,3 +362,41 @@ TEST_CASE("twilio speaks TLS to an https base URL and never sends the request in
   CheckNoSecret(out);
   CHECK(server.Requests().empty());
 }
+
+TEST_CASE("twilio sends each purpose's text, defaulting to --sms-template", "[twilio]") {
+  TwilioServer server;
+  SmsProviderConfig c = TwilioConfig(server.base_url());
+  c.sms_template = "Register code {code}";
+  c.sms_template_login = "Login code {code}";
+  c.sms_template_mobile_changed = "Your number was changed";
+  auto p = Make(c);
+  for (const char* purpose : {"register", "login", "reset", "change_mobile"}) {
+    SmsMessage m = Message();
+    m.purpose = purpose;
+    REQUIRE(p->Send(m).kind == Kind::kSent);
+  }
+  REQUIRE(p->Send(SmsMessage{"13800138000", "", 5, "mobile_changed"}).kind == Kind::kSent);
+  std::vector<std::string> bodies;
+  for (const auto& req : server.Requests()) bodies.push_back(FormDecode(req.body).back().second);
+  CHECK(bodies == std::vector<std::string>{"Register code 123456", "Login code 123456",
+                                           "Register code 123456", "Register code 123456",
+                                           "Your number was changed"});
+}
+
+TEST_CASE("a purpose's twilio text without {code} is invalid and names its flag", "[twilio]") {
+  for (auto member :
+       {&SmsProviderConfig::sms_template_login, &SmsProviderConfig::sms_template_reset,
+        &SmsProviderConfig::sms_template_change_mobile}) {
+    SmsProviderConfig c = TwilioConfig("http://127.0.0.1:1");
+    c.*member = "no code here";
+    auto p = MakeSmsProvider(c);
+    REQUIRE_FALSE(p.ok());
+    CHECK(p.status().message().find("--sms-template-") != std::string::npos);
+    CHECK(p.status().message().find("{code}") != std::string::npos);
+  }
+  SmsProviderConfig c = TwilioConfig("http://127.0.0.1:1");
+  c.sms_template_mobile_changed = "";
+  auto p = MakeSmsProvider(c);
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.status().message().find("--sms-template-mobile-changed") != std::string::npos);
+}

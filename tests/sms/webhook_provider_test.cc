@@ -3,6 +3,7 @@
 #include "sms/webhook_provider.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "sms/http_provider_util.h"
@@ -138,4 +139,23 @@ TEST_CASE("provider text loses secrets, masks mobiles and is cut on a UTF-8 boun
   CHECK(ScrubProviderText("ab验证", {}, {}, 4) == "ab");
   CHECK(ScrubProviderText("ab验证", {}, {}, 5) == "ab验");
   CHECK(ScrubProviderText("abc", {}, {}, 10) == "abc");
+}
+
+TEST_CASE("the webhook body says what the SMS is for; a notice has no code", "[webhook]") {
+  FakeSmsServer server;
+  auto p = Webhook(server.url());
+  SmsMessage login = Message();
+  login.purpose = regd::sms::kSmsPurposeLogin;
+  REQUIRE(p->Send(login).kind == Kind::kSent);
+  SmsMessage notice{"13800138000", "", 5, regd::sms::kSmsPurposeMobileChanged};
+  REQUIRE(p->Send(notice).kind == Kind::kSent);
+  auto got = server.Accepted();
+  REQUIRE(got.size() == 2);
+  CHECK(nlohmann::json::parse(got[0].raw_body) == nlohmann::json{{"mobile", "13800138000"},
+                                                                 {"code", "123456"},
+                                                                 {"ttl_minutes", 5},
+                                                                 {"purpose", "login"}});
+  auto body = nlohmann::json::parse(got[1].raw_body);
+  CHECK(body["purpose"] == "mobile_changed");
+  CHECK(body["code"] == "");
 }
