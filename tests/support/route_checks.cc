@@ -154,6 +154,13 @@ std::string SignUp(TestServer& server, const std::string& username, const std::s
 // A 6-digit code that differs from code.
 std::string WrongCode(const std::string& code) { return code == "000000" ? "111111" : "000000"; }
 
+void NoResendWait(app::Config& c) { c.sms_resend_s = 0; }
+
+int InfoStatus(TestServer& server, const std::string& session) {
+  auto res = server.Client().Get("/info/", SessionHeaders(session));
+  return res ? res->status : -1;
+}
+
 std::string ErrorField(const httplib::Result& res) {
   if (!res) return "";
   json j = json::parse(res->body, nullptr, false);

@@ -84,6 +84,11 @@ std::string CodeFor(TestServer& server, const std::string& mobile);
 std::string SignUp(TestServer& server, const std::string& username, const std::string& mobile);
 // A 6-digit code that differs from code.
 std::string WrongCode(const std::string& code);
+// A second code to one mobile within the minute is what some tests are
+// about: a TestServer tweak that lifts the resend wait.
+void NoResendWait(app::Config& c);
+// GET /info/ with session's cookie; the status (-1 without an answer).
+int InfoStatus(TestServer& server, const std::string& session);
 // The "field" of a JSON error body ("" if it names none).
 std::string ErrorField(const httplib::Result& res);
 // POST /login/sms/ {mobile, sms_code, remembered}, with extra headers.

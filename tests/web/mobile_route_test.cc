@@ -16,8 +16,10 @@ using nlohmann::json;
 using regd::testing::CheckJsonError;
 using regd::testing::CheckOk;
 using regd::testing::ErrorField;
+using regd::testing::InfoStatus;
 using regd::testing::kPassword;
 using regd::testing::Login;
+using regd::testing::NoResendWait;
 using regd::testing::SessionHeaders;
 using regd::testing::SignUp;
 using regd::testing::TestServer;
@@ -25,8 +27,6 @@ using regd::testing::WithSession;
 using regd::testing::WrongCode;
 
 namespace {
-
-void NoResendWait(regd::app::Config& c) { c.sms_resend_s = 0; }
 
 std::string MobileBody(const std::string& mobile, const std::string& code,
                        const std::string& password = kPassword) {

@@ -21,8 +21,10 @@ using regd::testing::CheckOk;
 using regd::testing::CheckRememberedCookies;
 using regd::testing::CookieOf;
 using regd::testing::ErrorField;
+using regd::testing::InfoStatus;
 using regd::testing::kPassword;
 using regd::testing::Login;
+using regd::testing::NoResendWait;
 using regd::testing::PostJson;
 using regd::testing::ResetPassword;
 using regd::testing::SessionHeaders;
@@ -33,13 +35,6 @@ using regd::testing::WithSession;
 using regd::testing::WrongCode;
 
 namespace {
-
-void NoResendWait(regd::app::Config& c) { c.sms_resend_s = 0; }
-
-int InfoStatus(TestServer& server, const std::string& session) {
-  auto res = server.Client().Get("/info/", SessionHeaders(session));
-  return res ? res->status : -1;
-}
 
 std::string ChangeBody(const std::string& old_pw, const std::string& new_pw,
                        const std::string& new_pw2) {

@@ -16,7 +16,9 @@
 using nlohmann::json;
 using regd::testing::CheckJsonError;
 using regd::testing::CheckOk;
+using regd::testing::InfoStatus;
 using regd::testing::kPassword;
+using regd::testing::NoResendWait;
 using regd::testing::SessionHeaders;
 using regd::testing::SetCookieValue;
 using regd::testing::SignUp;
@@ -38,11 +40,6 @@ json Sessions(TestServer& server, const std::string& session) {
   json j = CheckOk(WithSession(server, "GET", "/sessions/", session));
   REQUIRE(j["sessions"].is_array());
   return j["sessions"];
-}
-
-int InfoStatus(TestServer& server, const std::string& session) {
-  auto res = server.Client().Get("/info/", SessionHeaders(session));
-  return res ? res->status : -1;
 }
 
 }  // namespace

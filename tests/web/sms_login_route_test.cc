@@ -19,6 +19,8 @@ using regd::testing::CheckJsonError;
 using regd::testing::CheckOk;
 using regd::testing::CheckRememberedCookies;
 using regd::testing::ErrorField;
+using regd::testing::InfoStatus;
+using regd::testing::NoResendWait;
 using regd::testing::PostJson;
 using regd::testing::ResetPassword;
 using regd::testing::SessionHeaders;
@@ -28,9 +30,6 @@ using regd::testing::TestServer;
 using regd::testing::WrongCode;
 
 namespace {
-
-// A second code to one mobile within the minute is the point of some tests.
-void NoResendWait(regd::app::Config& c) { c.sms_resend_s = 0; }
 
 httplib::Result LoginByCode(TestServer& server, const std::string& mobile, const std::string& code,
                             json remembered = true, const std::string& client = "") {
