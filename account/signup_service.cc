@@ -435,6 +435,16 @@ Result<storage::User> SignupService::SessionUser(std::string_view session_id) {
   return std::move(caller->second);
 }
 
+Result<storage::User> SignupService::WhoAmI(std::string_view session_id) {
+  auto ref = sessions_.Find(session_id, /*touch=*/false);
+  if (!ref.ok()) return ref.status();
+  if (!ref->has_value()) return Status::Unauthorized(msg::kNotLoggedIn);
+  auto user = users_->FindById((*ref)->user_id);
+  if (!user.ok()) return user.status();
+  if (!user->has_value()) return Status::Unauthorized(msg::kNotLoggedIn);
+  return std::move(user->value());
+}
+
 Result<std::pair<SessionRef, storage::User>> SignupService::Caller(std::string_view session_id) {
   const Status kNoSession = Status::Unauthorized(msg::kNotLoggedIn);
   auto ref = sessions_.Find(session_id, /*touch=*/true);

@@ -201,6 +201,10 @@ class SignupService {
   Status Logout(std::string_view session_id);
   // The user of a live session; kUnauthorized otherwise.
   Result<storage::User> SessionUser(std::string_view session_id);
+  // SessionUser for forward auth (GET /whoami, asked for every request of
+  // the shop): one LMDB read and one SQLite read, no write (last seen is
+  // not touched).
+  Result<storage::User> WhoAmI(std::string_view session_id);
 
   // ok when both stores answer.
   Status Health();

@@ -39,6 +39,18 @@ std::string Iso(int64_t ms) {
 
 }  // namespace
 
+// Forward auth: no per-address limit (every request of the shop comes from
+// the proxy), no write; the identity also in headers for auth_request.
+// Like every JSON answer, 200 and 401 are Cache-Control: no-store.
+void Routes::WhoAmI(const Request& req, Response& res, std::string_view) const {
+  auto user = signup_->WhoAmI(SessionCookie(req));
+  if (!user.ok()) return ReplyError(req, res, user.status());
+  res.set_header("X-Regd-User-Id", std::to_string(user->id));
+  res.set_header("X-Regd-Username", user->username);
+  ReplyOk(res,
+          {{"user", {{"id", user->id}, {"username", user->username}, {"mobile", user->mobile}}}});
+}
+
 void Routes::LoginBySms(const Request& req, Response& res, std::string_view) const {
   if (Refused(req, res, account::Action::kLogin)) return;
   json body;
@@ -126,8 +138,7 @@ void Routes::ListSessions(const Request& req, Response& res, std::string_view) c
                         {"user_agent", s.user_agent},
                         {"current", s.handle == list->current}});
   }
-  res.set_header("Cache-Control", "no-store");
-  ReplyOk(res, {{"sessions", sessions}});
+  ReplyOk(res, {{"sessions", sessions}});  // Cache-Control: no-store, as every JSON answer
 }
 
 void Routes::EndSession(const Request& req, Response& res, std::string_view handle) const {

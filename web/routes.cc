@@ -79,6 +79,7 @@ Routes::Routes(SignupService* signup, const StaticFiles* files, Metrics* metrics
       {"POST", "/login/", "", false, &Routes::Login},
       {"DELETE", "/logout/", "", false, &Routes::Logout},
       {"GET", "/info/", "", false, &Routes::Info},
+      {"GET", "/whoami", "", false, &Routes::WhoAmI},
       {"POST", "/login/sms/", "", false, &Routes::LoginBySms},
       {"POST", "/password/reset/", "", false, &Routes::ResetPassword},
       {"PUT", "/password/", "", false, &Routes::ChangePassword},

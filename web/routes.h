@@ -101,6 +101,7 @@ class Routes {
   void Login(const httplib::Request&, httplib::Response&, std::string_view) const;
   void Logout(const httplib::Request&, httplib::Response&, std::string_view) const;
   void Info(const httplib::Request&, httplib::Response&, std::string_view) const;
+  void WhoAmI(const httplib::Request&, httplib::Response&, std::string_view) const;
   void Rules(const httplib::Request&, httplib::Response&, std::string_view) const;
   void Healthz(const httplib::Request&, httplib::Response&, std::string_view) const;
   void MetricsPage(const httplib::Request&, httplib::Response&, std::string_view) const;
