@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake pkg-config libcpp-httplib-dev libssl-dev zlib1g-dev
   libsqlite3-dev liblmdb-dev nlohmann-json3-dev libsodium-dev ca-certificates)
-test_pkgs=(catch2 curl chromium fonts-wqy-microhei)
+test_pkgs=(catch2 curl chromium fonts-wqy-microhei nginx)
 bench_pkgs=(wrk)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
@@ -48,7 +48,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # nginx is for the reverse-proxy test, which runs its own: keep the
+  # package from starting (and enabling) the system's nginx on port 80.
+  # policy-rc.d answering 101 is Debian's way to install without starting.
+  policy=""
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+  fi
+  status=0
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  if [ -n "$policy" ]; then
+    $SUDO rm -f "$policy"
+    if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable nginx >/dev/null 2>&1 || true; fi
+  fi
+  [ $status = 0 ] || exit $status
 fi
 
 # The browser tests' packages (playwright-core drives Debian's chromium; it
