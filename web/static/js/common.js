@@ -1,5 +1,6 @@
 // Shared by every page: the message tables, the field rules (fetched from the
-// server), the JSON API helper and error display. Loaded (deferred) before the
+// server), the JSON API helper, error display, the captcha + "Get code"
+// countdown and the field checks of a form. Loaded (deferred) before the
 // page's own script; exposes MESSAGES and the `regd` namespace as globals.
 'use strict';
 
@@ -70,6 +71,45 @@ const MESSAGES = {
     err_network: 'Cannot reach the server. Check your connection and try again.',
     err_server: 'Something went wrong. Please try again.',
     err_retry_after: 'Too many requests. Try again in {n} s.',
+    title_reset: 'Reset password · regd',
+    reset_heading: 'Reset your password',
+    reset_intro: 'We will send a code to the mobile number of your account.',
+    tab_password: 'Password',
+    tab_sms: 'SMS code',
+    tabs_login: 'How to log in',
+    link_forgot: 'Forgot password?',
+    link_back_login: 'Back to log in',
+    label_old_password: 'Current password',
+    label_new_password: 'New password',
+    label_new_password2: 'Repeat new password',
+    label_new_mobile: 'New mobile number',
+    req_old_password: 'Enter your current password',
+    req_new_password: 'Enter a new password',
+    req_new_password2: 'Enter the new password again',
+    btn_reset: 'Reset password and log in',
+    btn_change_password: 'Change password',
+    btn_change_mobile: 'Change mobile number',
+    btn_sign_out: 'Sign out',
+    btn_sign_out_others: 'Sign out everywhere else',
+    section_password: 'Change password',
+    section_password_intro: 'You will be signed out everywhere, this device too, and log in again with the new password.',
+    section_mobile: 'Change mobile number',
+    section_mobile_intro: 'We send a code to the new number; your old number gets a notice.',
+    section_sessions: 'Where you are signed in',
+    sessions_only_this: 'You are signed in on this device only.',
+    session_current: 'This device',
+    device: '{browser} on {os}',
+    device_unknown: 'Unknown device',
+    browser_unknown: 'A browser',
+    os_unknown: 'an unknown system',
+    ip_unknown: 'unknown address',
+    active_now: 'Active just now',
+    active_minutes: 'Active {n} min ago',
+    active_hours: 'Active {n} h ago',
+    active_at: 'Active {time}',
+    signed_in_at: 'Signed in {time}',
+    mobile_changed: 'Your mobile number is now {mobile}.',
+    password_changed: 'Your password was changed. Log in with the new one.',
   },
   zh: {
     brand: 'regd',
@@ -133,6 +173,45 @@ const MESSAGES = {
     err_network: '无法连接服务器，请检查网络后重试。',
     err_server: '出错了，请稍后重试。',
     err_retry_after: '请求过于频繁，请 {n} 秒后再试。',
+    title_reset: '找回密码 · regd',
+    reset_heading: '找回密码',
+    reset_intro: '我们会向您账户绑定的手机号发送验证码。',
+    tab_password: '密码登录',
+    tab_sms: '验证码登录',
+    tabs_login: '登录方式',
+    link_forgot: '忘记密码？',
+    link_back_login: '返回登录',
+    label_old_password: '当前密码',
+    label_new_password: '新密码',
+    label_new_password2: '确认新密码',
+    label_new_mobile: '新手机号',
+    req_old_password: '请输入当前密码',
+    req_new_password: '请输入新密码',
+    req_new_password2: '请再次输入新密码',
+    btn_reset: '重置密码并登录',
+    btn_change_password: '修改密码',
+    btn_change_mobile: '更换手机号',
+    btn_sign_out: '退出',
+    btn_sign_out_others: '退出其他设备',
+    section_password: '修改密码',
+    section_password_intro: '修改后所有设备（包括本设备）都将退出登录，请用新密码重新登录。',
+    section_mobile: '更换手机号',
+    section_mobile_intro: '验证码将发送到新手机号，原手机号会收到变更通知。',
+    section_sessions: '登录设备',
+    sessions_only_this: '目前只有本设备处于登录状态。',
+    session_current: '本设备',
+    device: '{os} 上的 {browser}',
+    device_unknown: '未知设备',
+    browser_unknown: '浏览器',
+    os_unknown: '未知系统',
+    ip_unknown: '未知地址',
+    active_now: '刚刚活跃',
+    active_minutes: '{n} 分钟前活跃',
+    active_hours: '{n} 小时前活跃',
+    active_at: '{time} 活跃',
+    signed_in_at: '{time} 登录',
+    mobile_changed: '您的手机号已更换为 {mobile}。',
+    password_changed: '密码已修改，请使用新密码登录。',
   },
 };
 
@@ -290,7 +369,223 @@ const regd = (() => {
     return hit ? hit[1] : '';
   }
 
+  // The captcha and "Get code" of a form that asks for an SMS code, shared
+  // by every page that sends one. o: {button ("Get code"), note (where
+  // "sent" is said), image (the captcha <img>), imageButton (the button
+  // around it: a click shows a new captcha), imageInput, codeInput,
+  // purpose (omitted for register, the seed's request), mobile() (the
+  // number to send to), check() (true when mobile and captcha may be
+  // sent; shows the page's own errors otherwise), onError(r) (shows a
+  // failed request's error)}. The button counts down from the server's
+  // Retry-After; Enter in the captcha field asks for the code. Returns
+  // {request, renewCaptcha}; the page calls renewCaptcha() to show the
+  // first captcha.
+  function smsSender(o) {
+    let imageCodeId = '';
+    let inFlight = false;
+    let countdownEnd = 0;
+    let countdownTimer = 0;
+
+    function renewCaptcha() {
+      imageCodeId = uuid();
+      o.image.src = `/image_codes/${imageCodeId}/`;
+      o.imageInput.value = '';
+    }
+
+    function updateButton() {
+      const left = Math.ceil((countdownEnd - Date.now()) / 1000);
+      if (left > 0) {
+        o.button.disabled = true;
+        o.button.textContent = t('btn_resend_in', {n: left});
+        return;
+      }
+      clearInterval(countdownTimer);
+      o.button.disabled = inFlight;
+      o.button.textContent = t(inFlight ? 'btn_sending' : 'btn_get_code');
+    }
+
+    function startCountdown(seconds) {
+      countdownEnd = Date.now() + seconds * 1000;
+      clearInterval(countdownTimer);
+      countdownTimer = setInterval(updateButton, 1000);
+      updateButton();
+    }
+
+    async function request() {
+      if (inFlight || o.button.disabled) return;
+      if (!o.check()) return;
+      inFlight = true;
+      updateButton();
+      o.note.textContent = '';
+      showError(o.codeInput, '');
+      const mobile = o.mobile();
+      const query = new URLSearchParams({image_code: o.imageInput.value.trim(), image_code_id: imageCodeId});
+      if (o.purpose) query.set('purpose', o.purpose);
+      const r = await api('GET', `/sms_codes/${encodeURIComponent(mobile)}/?${query}`);
+      inFlight = false;
+      // A captcha is spent by any attempt, right or wrong.
+      renewCaptcha();
+      if (r.ok) {
+        o.note.textContent = t('sms_sent', {mobile});
+        startCountdown(r.retryAfter || 60);
+        o.codeInput.focus();
+        return;
+      }
+      // A short wait (the per-mobile 60 s) counts down on the button; a long
+      // one (a daily cap, a spent budget) is only explained by the message.
+      if (r.status === 429 && (r.retryAfter || 60) <= 120) startCountdown(r.retryAfter || 60);
+      updateButton();
+      o.onError(r);
+    }
+
+    o.button.addEventListener('click', request);
+    o.imageButton.addEventListener('click', () => {
+      renewCaptcha();
+      showError(o.imageInput, '');
+      o.imageInput.focus();
+    });
+    o.imageInput.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter') return;
+      event.preventDefault();
+      request();
+    });
+    return {request, renewCaptcha};
+  }
+
+  // The fields of one form, checked as the user leaves each and again on
+  // submit, with the server's errors shown beside the field they name.
+  // spec: {fields: {<server field name>: {input, check(value) -> '' or the
+  // message}}, formError (the element for errors about no field)}. An error
+  // the server reported for a value holds until the value changes (a
+  // captcha's does not: each answer is a new question). Returns {value,
+  // validate, validateAll, showServerError, reset}.
+  function fieldSet(spec) {
+    const fields = spec.fields;
+    const serverErrors = {};  // name -> {value, msg}
+
+    function value(name) {
+      const el = fields[name].input;
+      if (el.type === 'checkbox') return el.checked;
+      return el.type === 'password' ? el.value : el.value.trim();
+    }
+
+    function fieldError(name) {
+      const v = value(name);
+      const known = serverErrors[name];
+      if (known && known.value === v) return known.msg;
+      return fields[name].check(v);
+    }
+
+    function validate(name) {
+      const msg = fieldError(name);
+      showError(fields[name].input, msg);
+      return msg === '';
+    }
+
+    // Shows every error of `names` (default: all), focuses the first bad
+    // field; true if none.
+    function validateAll(names) {
+      const bad = (names || Object.keys(fields)).filter((n) => !validate(n));
+      if (bad.length) fields[bad[0]].input.focus();
+      return bad.length === 0;
+    }
+
+    function setFormError(msg) {
+      if (spec.formError) spec.formError.textContent = msg || '';
+    }
+
+    // Shows a failed request's errmsg beside the field the server names,
+    // else beside `fallback` (a field name, or ''), else in the form's box.
+    // Returns the field used, or ''.
+    function showServerError(r, fallback) {
+      let name = errorField(r);
+      if (!(name in fields)) name = fallback || '';
+      if (!name) {
+        setFormError(r.errmsg);
+        return '';
+      }
+      if (name !== 'image_code') serverErrors[name] = {value: value(name), msg: r.errmsg};
+      showError(fields[name].input, r.errmsg);
+      fields[name].input.focus();
+      return name;
+    }
+
+    // Empties every field and forgets every error.
+    function reset() {
+      for (const [name, f] of Object.entries(fields)) {
+        delete serverErrors[name];
+        if (f.input.type === 'checkbox') f.input.checked = false;
+        else f.input.value = '';
+        showError(f.input, '');
+      }
+      setFormError('');
+    }
+
+    for (const [name, f] of Object.entries(fields)) {
+      const el = f.input;
+      // Errors appear when the user leaves a field and vanish as soon as it is fixed.
+      el.addEventListener('blur', () => {
+        // The captcha only matters for "Get code", which checks it itself.
+        if (name === 'image_code' && value(name) === '') return;
+        validate(name);
+        for (const other of f.recheck || []) {
+          if (value(other) !== '') validate(other);
+        }
+      });
+      el.addEventListener('input', () => {
+        if (el.getAttribute('aria-invalid') === 'true' && fieldError(name) === '') showError(el, '');
+        for (const other of f.recheck || []) {
+          if (fields[other].input.getAttribute('aria-invalid') === 'true') validate(other);
+        }
+        setFormError('');
+      });
+    }
+
+    return {value, validate, validateAll, showServerError, reset};
+  }
+
+  // Check functions for fieldSet: a server rule ("password", "mobile"...)
+  // with its own "required" message, and "the same as that field".
+  function ruleCheck(rule, requiredKey) {
+    return (v) => (v === '' ? t(requiredKey || `req_${rule}`) : checkRule(rule, v));
+  }
+  function sameCheck(otherInput, requiredKey, differKey) {
+    return (v) => {
+      if (v === '') return t(requiredKey);
+      return v === otherInput.value ? '' : t(differKey);
+    };
+  }
+
+  // A button that says "Please wait…" while `work` runs; resolves to its result.
+  async function busy(button, work) {
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = t('btn_working');
+    try {
+      return await work();
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
   applyI18n(document);
 
-  return {lang, t, applyI18n, loadRules, checkRule, api, uuid, showError, showFormError, errorField};
+  return {
+    lang,
+    t,
+    applyI18n,
+    loadRules,
+    checkRule,
+    api,
+    uuid,
+    showError,
+    showFormError,
+    errorField,
+    smsSender,
+    fieldSet,
+    ruleCheck,
+    sameCheck,
+    busy,
+  };
 })();

@@ -28,10 +28,6 @@
   const serverErrors = {};  // name -> {value, msg}
   const lastCounted = {};   // name -> value last sent to the count endpoint
   let ready = false;        // rules loaded, handlers wired
-  let imageCodeId = '';
-  let smsInFlight = false;
-  let countdownEnd = 0;
-  let countdownTimer = 0;
   let submitting = false;
 
   function value(name) {
@@ -98,57 +94,22 @@
     refreshSubmit();
   }
 
-  function renewCaptcha() {
-    imageCodeId = regd.uuid();
-    captchaImg.src = `/image_codes/${imageCodeId}/`;
-    fields.image_code.value = '';
-  }
-
-  function updateSmsButton() {
-    const left = Math.ceil((countdownEnd - Date.now()) / 1000);
-    if (left > 0) {
-      smsBtn.disabled = true;
-      smsBtn.textContent = t('btn_resend_in', {n: left});
-      return;
-    }
-    clearInterval(countdownTimer);
-    smsBtn.disabled = smsInFlight;
-    smsBtn.textContent = t(smsInFlight ? 'btn_sending' : 'btn_get_code');
-  }
-
-  function startCountdown(seconds) {
-    countdownEnd = Date.now() + seconds * 1000;
-    clearInterval(countdownTimer);
-    countdownTimer = setInterval(updateSmsButton, 1000);
-    updateSmsButton();
-  }
-
-  async function requestSmsCode() {
-    if (!ready || smsInFlight || smsBtn.disabled) return;
-    if (!validateAll(['mobile', 'image_code'])) return;
-    smsInFlight = true;
-    updateSmsButton();
-    smsNote.textContent = '';
-    regd.showError(fields.sms_code, '');
-    const mobile = value('mobile');
-    const query = new URLSearchParams({image_code: value('image_code'), image_code_id: imageCodeId});
-    const r = await regd.api('GET', `/sms_codes/${encodeURIComponent(mobile)}/?${query}`);
-    smsInFlight = false;
-    // A captcha is spent by any attempt, right or wrong.
-    renewCaptcha();
-    if (r.ok) {
-      smsNote.textContent = t('sms_sent', {mobile});
-      startCountdown(r.retryAfter || 60);
-      fields.sms_code.focus();
-      return;
-    }
-    // A short wait (the per-mobile 60 s) counts down on the button; a long
-    // one (a daily cap, a spent budget) is only explained by the message.
-    if (r.status === 429 && (r.retryAfter || 60) <= 120) startCountdown(r.retryAfter || 60);
-    updateSmsButton();
-    showServerError(r, SMS_FIELDS, 'sms_code');
-    refreshSubmit();
-  }
+  // The captcha and "Get code" (common.js); the register code is the
+  // seed's request, without a purpose.
+  const sms = regd.smsSender({
+    button: smsBtn,
+    note: smsNote,
+    image: captchaImg,
+    imageButton: $('captcha-btn'),
+    imageInput: fields.image_code,
+    codeInput: fields.sms_code,
+    mobile: () => value('mobile'),
+    check: () => ready && validateAll(['mobile', 'image_code']),
+    onError: (r) => {
+      showServerError(r, SMS_FIELDS, 'sms_code');
+      refreshSubmit();
+    },
+  });
 
   async function submit(event) {
     event.preventDefault();
@@ -201,28 +162,21 @@
     }
   }
 
-  // Enter in the captcha asks for the code; Enter elsewhere while the form
-  // is incomplete shows what is missing (a disabled button would ignore it).
+  // Enter in the captcha asks for the code (smsSender); Enter elsewhere
+  // while the form is incomplete shows what is missing (a disabled button
+  // would ignore it).
   form.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' || event.target.tagName !== 'INPUT') return;
-    if (event.target === fields.image_code) {
-      event.preventDefault();
-      requestSmsCode();
-    } else if (submitBtn.disabled) {
+    if (event.target === fields.image_code) return;
+    if (submitBtn.disabled) {
       event.preventDefault();
       if (ready && !submitting) validateAll(SUBMIT_FIELDS);
     }
   });
   // Bound before the rules arrive: the form must never submit natively.
   form.addEventListener('submit', submit);
-  smsBtn.addEventListener('click', requestSmsCode);
-  $('captcha-btn').addEventListener('click', () => {
-    renewCaptcha();
-    regd.showError(fields.image_code, '');
-    fields.image_code.focus();
-  });
 
-  renewCaptcha();
+  sms.renewCaptcha();
   refreshSubmit();
   regd.loadRules().then((loaded) => {
     // Without the rules the server's own checks still guard every request.
