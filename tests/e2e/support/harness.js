@@ -24,7 +24,7 @@ const REGD_BINARY = process.env.REGD_BINARY || path.join(REPO_ROOT, 'build/app/r
 const SCREENSHOT_DIR = process.env.E2E_SCREENSHOT_DIR || path.join(REPO_ROOT, 'build/e2e-screenshots');
 const CAPTCHA = 'ACDE';  // every captcha's answer (--dev-fixed-captcha)
 // The JSON API's paths, whose 4xx answers are expected in these tests.
-const API_PATH = /^\/(sms_codes|usernames|mobiles)\/|^\/(register|login|logout|info)\/$/;
+const API_PATH = /^\/(sms_codes|usernames|mobiles|sessions)\/|^\/(register|login|login\/sms|logout|info|password|password\/reset|mobile)\/$/;
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -35,7 +35,8 @@ const CHROMIUM_ARGS = [
 ];
 
 // The fake phone: an HTTP server that takes the webhook provider's POSTs
-// {"mobile","code","ttl_minutes"} and keeps them in order of arrival.
+// {"mobile","code","ttl_minutes","purpose"} and keeps them in order of
+// arrival (a "mobile_changed" notice has an empty code).
 async function startPhone() {
   const messages = [];
   const waiters = new Set();
@@ -178,10 +179,10 @@ async function startStack(options = {}) {
       page.on('console', (msg) => {
         if (msg.type() !== 'error') return;
         // The browser logs every 4xx answer of fetch(); the API answers
-        // 400/401/409/429 by design and the tests provoke them. Anything
+        // 400/401/404/409/429 by design and the tests provoke them. Anything
         // else (a missing asset, a CSP violation) is an error.
         if (
-          /^Failed to load resource: the server responded with a status of 4(00|01|09|29)\b/.test(msg.text()) &&
+          /^Failed to load resource: the server responded with a status of 4(00|01|04|09|29)\b/.test(msg.text()) &&
           API_PATH.test(new URL(msg.location().url || 'http://x/').pathname)
         ) {
           return;
@@ -219,6 +220,8 @@ function uniqueUser() {
 }
 
 // Registers `user` through the JSON API (for tests about other pages).
+// Registering signs in: resolves to that session's "sessionid=..." cookie
+// (its user agent is "node").
 async function registerViaApi(stack, user) {
   const id = require('node:crypto').randomUUID();
   let r = await fetch(`${stack.url}/image_codes/${id}/`);
@@ -232,6 +235,7 @@ async function registerViaApi(stack, user) {
     body: JSON.stringify({...user, password2: user.password, sms_code: smsCode, allow: true}),
   });
   assert.equal(r.status, 200, await r.text());
+  return r.headers.getSetCookie().find((c) => c.startsWith('sessionid=')).split(';')[0];
 }
 
 // Waits until the element's text equals `expected` (a string) or matches it
