@@ -107,3 +107,50 @@ test('any other browser language gets English', async () => {
     await h.finish(page);
   }
 });
+
+test('in a zh-CN browser the SMS login tab, the reset page and the account page speak Chinese', async () => {
+  const user = h.uniqueUser();
+  await h.registerViaApi(stack, user);
+  const page = await stack.newPage(ZH);
+  // Every [data-i18n] text and translated attribute on the page, if English.
+  const englishLeft = () =>
+    page.evaluate(() => {
+      // #signed-in ends up holding the (English) username.
+      const texts = Array.from(document.querySelectorAll('[data-i18n]:not(#signed-in)'), (el) => el.textContent);
+      for (const attr of ['placeholder', 'alt', 'title', 'aria-label']) {
+        document.querySelectorAll(`[data-i18n-${attr}]`).forEach((el) => texts.push(el.getAttribute(attr)));
+      }
+      return texts.filter((s) => /[A-Za-z]{3,}/.test(s.replace(/regd/g, '')));
+    });
+
+  await page.goto(`${stack.url}/login.html#sms`);
+  assert.equal(await text(page, '#tab-sms'), '验证码登录');
+  assert.equal(await text(page, '#tab-password'), '密码登录');
+  assert.equal(await text(page, '#forgot'), '忘记密码？');
+  assert.deepEqual(await englishLeft(), [], 'login page');
+
+  await page.goto(`${stack.url}/reset.html`);
+  assert.equal(await page.title(), '找回密码 · regd');
+  assert.equal(await text(page, '#submit'), '重置密码并登录');
+  assert.deepEqual(await englishLeft(), [], 'reset page');
+
+  await page.goto(`${stack.url}/login.html`);
+  await page.fill('#username', user.username);
+  await page.fill('#password', user.password);
+  await page.click('#submit');
+  await page.waitForURL('**/user.html');
+  await page.waitForFunction(() => document.querySelectorAll('#sessions li').length === 2);
+  assert.deepEqual(await englishLeft(), [], 'account page');
+  assert.equal(await text(page, '#sessions li.current .badge'), '本设备');
+  assert.equal(await text(page, '#sessions li.current .session-device'), 'Linux 上的 Chrome 本设备');
+  assert.match(await text(page, '#sessions li.current time'), /^刚刚活跃$/);
+  assert.equal(await text(page, '#sign-out-others'), '退出其他设备');
+  // The server's errmsg beside the current password, in Chinese.
+  await page.click('#password-section summary');
+  await page.fill('#old_password', 'wrong_password');
+  await page.fill('#new_password', 'another_pw2');
+  await page.fill('#new_password2', 'another_pw2');
+  await page.click('#password-submit');
+  await h.expectText(page, '#old_password-error', '原密码错误');
+  await h.finish(page);
+});

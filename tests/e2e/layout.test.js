@@ -1,4 +1,5 @@
-// The pages on a 360 px phone and a 1280 px desktop: nothing wider than the
+// The pages (register, login and its SMS tab, reset, the account page) on a
+// 360 px phone and a 1280 px desktop: nothing wider than the
 // screen, every control reachable, screenshots saved for a person to look at
 // (E2E_SCREENSHOT_DIR, default build/e2e-screenshots). Also the headers that
 // keep the page's files safe and cheap to load.
@@ -11,7 +12,8 @@ const h = require('./support/harness');
 
 let stack;
 before(async () => {
-  stack = await h.startStack();
+  // One mobile gets its register code and then a login code at once.
+  stack = await h.startStack({args: ['--sms-resend-seconds', '0']});
 });
 after(async () => {
   await stack?.stop();
@@ -85,6 +87,78 @@ for (const [size, viewport] of Object.entries(SIZES)) {
   }
 }
 
+// The issue 13 pages: the login page's SMS tab, the reset page and the
+// account page with both forms open, errors beside fields and two sessions.
+for (const [size, viewport] of Object.entries(SIZES)) {
+  for (const locale of ['en-US', 'zh-CN']) {
+    const lang = locale.slice(0, 2);
+    test(`SMS login, reset and account pages fit a ${viewport.width} px screen (${lang})`, async () => {
+      const page = await stack.newPage({viewport, locale});
+      const user = h.uniqueUser();
+      const apiSession = await h.registerViaApi(stack, user);
+
+      // Login by SMS: a code sent (counting down), a wrong code refused.
+      await page.goto(`${stack.url}/login.html#sms`);
+      await page.evaluate(() => regd.loadRules());
+      await page.waitForFunction(() => document.getElementById('captcha-img').naturalWidth > 0);
+      await assertFits(page, `login by SMS, ${size}, empty`);
+      await h.screenshot(page, `login-sms-${viewport.width}-${lang}`);
+      await page.fill('#mobile', user.mobile);
+      await page.fill('#image_code', h.CAPTCHA);
+      await page.click('#get-code');
+      const code = await stack.phone.code(user.mobile, 2);
+      await h.expectText(page, '#get-code', /\d/);
+      await page.fill('#sms_code', code === '000000' ? '111111' : '000000');
+      await page.click('#sms-submit');
+      await h.expectText(page, '#sms_code-error', /./);
+      await assertFits(page, `login by SMS, ${size}, with errors`);
+      await h.screenshot(page, `login-sms-${viewport.width}-${lang}-errors`);
+
+      // Reset: the page's own errors on every field.
+      await page.goto(`${stack.url}/reset.html`);
+      await page.evaluate(() => regd.loadRules());
+      await page.waitForFunction(() => document.getElementById('captcha-img').naturalWidth > 0);
+      await assertFits(page, `reset, ${size}, empty`);
+      await h.screenshot(page, `reset-${viewport.width}-${lang}`);
+      await page.fill('#mobile', '1381234');
+      await page.fill('#password', 'short');
+      await page.fill('#password2', 'other');
+      await page.click('#submit');
+      await h.expectText(page, '#password2-error', await h.message(page, 'err_password2'));
+      await assertFits(page, `reset, ${size}, with errors`);
+      await h.screenshot(page, `reset-${viewport.width}-${lang}-errors`);
+
+      // The account page, signed in twice (the API's session is a "node").
+      await page.goto(`${stack.url}/login.html`);
+      await page.fill('#username', user.username);
+      await page.fill('#password', user.password);
+      await page.click('#submit');
+      await page.waitForURL('**/user.html');
+      await page.waitForFunction(() => document.querySelectorAll('#sessions li').length === 2);
+      await assertFits(page, `account, ${size}, folded`);
+      await h.screenshot(page, `account-${viewport.width}-${lang}`);
+      await page.click('#password-section summary');
+      await page.click('#mobile-section summary');
+      await page.waitForFunction(() => document.getElementById('cm-captcha-img').naturalWidth > 0);
+      await page.fill('#old_password', 'wrong_password');
+      await page.fill('#new_password', 'another_pw2');
+      await page.fill('#new_password2', 'another_pw2');
+      await page.click('#password-submit');
+      await h.expectText(page, '#old_password-error', /./);
+      await page.fill('#cm_mobile', h.uniqueUser().mobile);
+      await page.fill('#cm_image_code', h.CAPTCHA);
+      await page.click('#cm-get-code');
+      await h.expectText(page, '#cm_sms_code-note', /./);
+      await page.click('#mobile-submit');
+      await h.expectText(page, '#cm_sms_code-error', /./);
+      await assertFits(page, `account, ${size}, open with errors`);
+      await h.screenshot(page, `account-${viewport.width}-${lang}-open`);
+      await fetch(`${stack.url}/logout/`, {method: 'DELETE', headers: {Cookie: apiSession}});
+      await h.finish(page);
+    });
+  }
+}
+
 // GET `path` with the given headers; resolves to {status, headers} without
 // decoding the body.
 function head(path, headers = {}) {
@@ -99,7 +173,7 @@ function head(path, headers = {}) {
 }
 
 test('the page files carry CSP, nosniff, a cache validator and gzip', async () => {
-  for (const path of ['/register.html', '/login.html', '/user.html']) {
+  for (const path of ['/register.html', '/login.html', '/reset.html', '/user.html']) {
     const {status, headers} = await head(path);
     assert.equal(status, 200, path);
     const csp = headers['content-security-policy'] || '';
@@ -107,7 +181,7 @@ test('the page files carry CSP, nosniff, a cache validator and gzip', async () =
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/, `${path} CSP allows no inline code or other origin`);
     assert.equal(headers['x-content-type-options'], 'nosniff', path);
   }
-  for (const path of ['/css/main.css', '/js/common.js', '/js/register.js', '/favicon.svg']) {
+  for (const path of ['/css/main.css', '/js/common.js', '/js/register.js', '/js/login.js', '/js/reset.js', '/js/user.js', '/favicon.svg']) {
     const {status, headers} = await head(path);
     assert.equal(status, 200, path);
     assert.equal(headers['x-content-type-options'], 'nosniff', path);

@@ -105,27 +105,28 @@
     return e;
   }
 
+  // One <li>: the device (and "This device"), where and when, since when,
+  // and "Sign out" unless it is this session. Flat, so the CSS grid can
+  // give the details the full width on a phone.
   function sessionItem(s) {
     const li = el('li', s.current ? 'session current' : 'session');
     li.dataset.id = s.id;
-    const text = el('div', 'session-text');
     const name = el('p', 'session-device', deviceName(String(s.user_agent || '')));
     if (s.current) name.append(' ', el('span', 'badge', t('session_current')));
     const seen = Date.parse(s.last_seen_at);
     const created = Date.parse(s.created_at);
     const meta = el('p', 'session-meta');
-    meta.append(String(s.ip || t('ip_unknown')), ' · ');
-    const when = el('time', '', Number.isNaN(seen) ? '' : activeText(seen, s.current));
+    meta.append(String(s.ip || t('ip_unknown')));
     if (!Number.isNaN(seen)) {
+      const when = el('time', '', activeText(seen, s.current));
       when.dateTime = s.last_seen_at;
       when.title = localTime(seen);
+      meta.append(' · ', when);
     }
-    meta.append(when);
-    text.append(name, meta);
+    li.append(name, meta);
     if (!Number.isNaN(created)) {
-      text.append(el('p', 'session-meta', t('signed_in_at', {time: localTime(created)})));
+      li.append(el('p', 'session-meta', t('signed_in_at', {time: localTime(created)})));
     }
-    li.append(text);
     if (!s.current) {
       const btn = el('button', 'btn-small session-end', t('btn_sign_out'));
       btn.type = 'button';
