@@ -142,10 +142,12 @@
   async function loadSessions() {
     const r = await call('GET', '/sessions/');
     if (leaving) return;
+    $('sessions-loading').hidden = true;
     if (!r.ok) {
       sessionsError.textContent = r.errmsg;
       return;
     }
+    sessionsError.textContent = '';
     const list = Array.isArray(r.data.sessions) ? r.data.sessions : [];
     $('sessions').replaceChildren(...list.map(sessionItem));
     const others = list.filter((s) => !s.current).length;
@@ -157,17 +159,17 @@
     sessionsError.textContent = '';
     const r = await regd.busy(btn, () => call('DELETE', `/sessions/${encodeURIComponent(id)}/`));
     if (leaving) return;
+    await loadSessions();
     // 404: that session had already ended; the new list shows it is gone.
     if (!r.ok && r.status !== 404) sessionsError.textContent = r.errmsg;
-    await loadSessions();
   }
 
   othersBtn.addEventListener('click', async () => {
     sessionsError.textContent = '';
     const r = await regd.busy(othersBtn, () => call('DELETE', '/sessions/'));
     if (leaving) return;
-    if (!r.ok) sessionsError.textContent = r.errmsg;
     await loadSessions();
+    if (!r.ok) sessionsError.textContent = r.errmsg;
   });
 
   // Back to this tab: the list may have changed, or this session ended.
