@@ -95,7 +95,10 @@ Result<Session> SignupService::ResetPassword(const ResetForm& f, const SessionCl
   if (s.ok()) {
     s = kv_->env()->Update([&](Txn& txn) { return sessions_.EndAll(txn, (*user)->id, {}); });
   }
-  if (s.ok()) s = users_->SetPasswordHash((*user)->id, *hash);
+  if (s.ok()) {
+    s = users_->SetPasswordHash((*user)->id, *hash, storage::UserEvent::kPasswordReset,
+                                clock_->NowMs());
+  }
   if (!s.ok()) return s;
   // Sessions opened with the old password in the meantime end with this one's opening.
   return OpenSession(**user, /*remembered=*/true, std::nullopt, client, /*end_others=*/true);
@@ -118,7 +121,10 @@ Status SignupService::ChangePassword(std::string_view session_id, const Password
   if (!gate.ok()) return gate;
   if (!hash.ok()) return hash.status();
   s = kv_->env()->Update([&](Txn& txn) { return sessions_.EndAll(txn, user.id, {}); });
-  if (s.ok()) s = users_->SetPasswordHash(user.id, *hash);
+  if (s.ok()) {
+    s = users_->SetPasswordHash(user.id, *hash, storage::UserEvent::kPasswordChanged,
+                                clock_->NowMs());
+  }
   if (s.ok()) {  // sessions opened with the old password meanwhile
     s = kv_->env()->Update([&](Txn& txn) { return sessions_.EndAll(txn, user.id, {}); });
   }
@@ -142,7 +148,7 @@ Status SignupService::ChangeMobile(std::string_view session_id, const MobileChan
   if (!s.ok()) return s;
   s = CheckSmsCode(CodePurpose::kChangeMobile, f.mobile, f.sms_code, /*spend=*/true, user.id);
   if (!s.ok()) return s;
-  s = users_->SetMobile(user.id, f.mobile);  // UNIQUE decides a race
+  s = users_->SetMobile(user.id, f.mobile, clock_->NowMs());  // UNIQUE decides a race
   if (s.code() == Status::Code::kConflict) return Status::Conflict(msg::kMobileTaken);
   if (!s.ok()) return s;
   const int64_t now = clock_->NowMs();

@@ -69,6 +69,8 @@ Status App::Init() {
   }
   consumers_->Register(sms::kSmsJobType, sms::MakeSmsJobHandler(provider_.get(), clock,
                                                                 sms_rate_.get(), secret_.get()));
+  Status events = InitEvents(clock);
+  if (!events.ok()) return events;
   sweeper_ = std::make_unique<storage::ExpirySweeper>(kv_.get(), clock);
 
   account::SignupOptions signup;
@@ -109,8 +111,12 @@ Status App::Init() {
   route_options.cookie_secure = config_.cookie_secure;
   route_options.trust_proxy = config_.trust_proxy;
   route_options.allowed_origins = config_.allowed_origins;
+  for (const std::string& type : consumers_->types()) {
+    metrics_->AddJobType(type, consumers_->stats(type));
+  }
   routes_ = std::make_unique<web::Routes>(signup_.get(), files_.get(), metrics_.get(), queue_.get(),
-                                          &consumers_->stats(), guard_.get(), route_options);
+                                          consumers_->stats(sms::kSmsJobType), guard_.get(),
+                                          route_options);
   web::HttpOptions http;
   http.host = config_.host;
   http.port = config_.port;
@@ -140,6 +146,7 @@ Status App::Init() {
   port_ = *port;
 
   consumers_->Start();
+  relay_->Start();
   http_thread_ = std::thread([this] {
     if (!http_->Serve()) LogError("the HTTP server stopped with an error");
   });
@@ -163,7 +170,31 @@ void App::Shutdown() {
             config_.shutdown_grace_ms);
     std::_Exit(0);
   }
+  if (relay_) relay_->Stop();
   if (sweeper_) sweeper_->Stop();
+}
+
+Status App::InitEvents(const Clock* clock) {
+  events::OutboxRelay::Options relay;
+  relay.deliver = !config_.events_url.empty();
+  relay.audit_days = config_.audit_days;
+  if (relay.deliver) {
+    auto secret = config_.events_secret.empty()
+                      ? events::WebhookSecret::LoadOrCreate(config_.data_dir)
+                      : events::WebhookSecret::Parse(config_.events_secret);
+    if (!secret.ok()) return secret.status();
+    events::EventSinkConfig sink;
+    sink.url = config_.events_url;
+    auto handler = events::MakeEventJobHandler(sink, *secret, clock);
+    if (!handler.ok()) return handler.status();
+    consumers_->Register(events::kEventJobType, std::move(handler).value(),
+                         events::EventRetryPolicy());
+    LogInfo("account events go to %s, signed (regd events secret prints the secret)",
+            config_.events_url.c_str());
+  }
+  relay_ =
+      std::make_unique<events::OutboxRelay>(users_.get(), env_.get(), queue_.get(), clock, relay);
+  return Status::Ok();
 }
 
 App::~App() { Shutdown(); }

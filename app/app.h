@@ -9,7 +9,7 @@
 //
 // Threads owned: the HTTP accept thread and its request pool, 2 to
 // `workers` consumer threads (ConsumerPool grows and shrinks them), one
-// expiry sweeper.
+// expiry sweeper, one outbox relay (account events into the queue).
 // Thread-safety: Start and Shutdown from one thread.
 #pragma once
 
@@ -21,6 +21,9 @@
 #include "account/hash_pool.h"
 #include "account/signup_service.h"
 #include "app/config.h"
+#include "events/event_job.h"
+#include "events/outbox_relay.h"
+#include "events/webhook_signer.h"
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
 #include "queue/token_bucket.h"
@@ -52,6 +55,8 @@ class App {
  private:
   explicit App(Config config) : config_(std::move(config)) {}
   Status Init();
+  // The outbox relay, and the event job's handler when --events-url is set.
+  Status InitEvents(const Clock* clock);
 
   const Config config_;
   int port_ = 0;
@@ -66,6 +71,7 @@ class App {
   std::unique_ptr<queue::TokenBucket> sms_rate_;  // null: no send-rate limit
   std::unique_ptr<queue::ConsumerPool> consumers_;
   std::unique_ptr<storage::ExpirySweeper> sweeper_;
+  std::unique_ptr<events::OutboxRelay> relay_;
   std::unique_ptr<account::AbuseGuard> guard_;
   std::unique_ptr<account::HashPool> hashes_;
   std::unique_ptr<account::SignupService> signup_;

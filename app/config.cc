@@ -23,6 +23,7 @@
 #include <thread>
 #include <utility>
 
+#include "events/webhook_signer.h"
 #include "queue/consumer_pool.h"
 #include "queue/token_bucket.h"
 #include "storage/files.h"
@@ -454,6 +455,29 @@ std::vector<Setting> MakeSettings() {
                for (const std::string& o : c.allowed_origins) list += (list.empty() ? "" : ",") + o;
                return list;
              }),
+      UnderHeading(
+          "Account events (Standard Webhooks) and the audit:",
+          Text(
+              "events-url", "URL",
+              "POST each account event, signed, to URL (the shop's receiver); empty: none sent",
+              &Config::events_url,
+              [](const std::string& v) -> std::string {
+                bool ok = v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0;
+                return ok ? "" : "must be an http:// or https:// URL";
+              },
+              "http://127.0.0.1:9000/events")),
+      WithDefaultText(
+          "DATA_DIR/events.secret, made at first start",
+          Text(
+              "events-secret", "whsec_...", "the events' signing secret", &Config::events_secret,
+              [](const std::string& v) -> std::string {
+                if (v.empty()) return "";
+                auto parsed = events::WebhookSecret::Parse(v);
+                return parsed.ok() ? "" : "must be whsec_ and the base64 of 24 to 64 bytes";
+              },
+              "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")),
+      Int("audit-days", "N", "keep each account's events N days (regd users show)",
+          &Config::audit_days, 1, 3650),
   };
 }
 
@@ -665,6 +689,7 @@ Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (
        regd backup DEST        hot backup of --data-dir into the new directory DEST
        regd restore SRC [--force]  put the backup SRC into --data-dir (server stopped)
        regd check              verify --data-dir; exit 0 healthy, 1 damaged
+       regd events secret      print the secret that signs account events
 
 )";
   const Config defaults;

@@ -67,6 +67,9 @@ struct Config {
   int sms_resend_s = 60;                     // --sms-resend-seconds: wait before another code
   bool trust_proxy = false;                  // --trust-proxy: X-Forwarded-For/-Proto
   std::vector<std::string> allowed_origins;  // --allowed-origins
+  std::string events_url;                    // --events-url; empty: events not sent
+  std::string events_secret;                 // --events-secret; empty: DATA_DIR/events.secret
+  int audit_days = 90;                       // --audit-days: events kept per account
   std::optional<std::string> csp;            // --csp (see Usage); "": off, unset: by page
   std::string log_file;                      // --log-file; empty: stderr
   LogFormat log_format = LogFormat::kText;   // --log-format text|json

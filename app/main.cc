@@ -1,4 +1,4 @@
-// regd's entry point: `regd queue|backup|restore|check ...` go to their
+// regd's entry point: `regd queue|backup|restore|check|events ...` go to their
 // commands; otherwise parse the configuration, open the log, start the App,
 // then wait for signals: SIGHUP reopens the log file (nothing else is
 // reloaded), SIGINT or SIGTERM shut down in reverse order and exit 0.
@@ -12,6 +12,7 @@
 #include "app/backup_cli.h"
 #include "app/check_cli.h"
 #include "app/config.h"
+#include "app/events_cli.h"
 #include "app/queue_cli.h"
 #include "app/version.h"
 #include "storage/log.h"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     if (command == "backup") return regd::app::RunBackupCli(rest, env);
     if (command == "restore") return regd::app::RunRestoreCli(rest, env);
     if (command == "check") return regd::app::RunCheckCli(rest, env);
+    if (command == "events") return regd::app::RunEventsCli(rest, env);
   }
   auto config = regd::app::ParseConfig(args, env);
   if (!config.ok()) {

@@ -33,8 +33,26 @@ ConsumerPool::~ConsumerPool() {
   }
 }
 
-void ConsumerPool::Register(const std::string& type, JobHandler handler) {
-  handlers_[type] = std::move(handler);
+void ConsumerPool::Register(const std::string& type, JobHandler handler,
+                            std::optional<RetryPolicy> policy) {
+  Options o = options_;
+  if (policy) {
+    o.max_attempts = policy->max_attempts;
+    o.backoff_base_ms = policy->backoff_base_ms;
+    o.backoff_max_ms = std::max(policy->backoff_max_ms, policy->backoff_base_ms);
+  }
+  handlers_[type] = Registered{std::move(handler), o, std::make_unique<ConsumerStats>()};
+}
+
+const ConsumerStats* ConsumerPool::stats(const std::string& type) const {
+  auto it = handlers_.find(type);
+  return it == handlers_.end() ? nullptr : it->second.stats.get();
+}
+
+std::vector<std::string> ConsumerPool::types() const {
+  std::vector<std::string> out;
+  for (const auto& [type, r] : handlers_) out.push_back(type);
+  return out;
 }
 
 void ConsumerPool::Start() {
@@ -163,16 +181,18 @@ void ConsumerPool::Run(uint64_t serial) {
       OnLeased(more_due);
       const Job& j = **job;
       auto it = handlers_.find(j.type);
+      const Registered* type = it == handlers_.end() ? nullptr : &it->second;
       auto started = std::chrono::steady_clock::now();
-      HandlerResult result = it == handlers_.end()
+      HandlerResult result = type == nullptr
                                  ? HandlerResult{HandlerResult::Kind::kPermanent,
                                                  "no handler for job type '" + j.type + "'"}
-                                 : it->second(j);
+                                 : type->handler(j);
       int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::steady_clock::now() - started)
                        .count();
       stats_.RecordLatency(us);
-      Finish(j, result, us);
+      if (type != nullptr) type->stats->RecordLatency(us);
+      Finish(j, result, us, type);
       OnFinished();
       idle_since = std::chrono::steady_clock::now();
       continue;
@@ -196,26 +216,34 @@ void ConsumerPool::Run(uint64_t serial) {
   Leave(serial, /*only_if_extra=*/false);
 }
 
-void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
+void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us,
+                          const Registered* type) {
+  const Options& policy = type != nullptr ? type->policy : options_;
+  ConsumerStats* mine = type != nullptr ? type->stats.get() : nullptr;
+  // Counts in the pool's stats and the type's.
+  auto count = [&](std::atomic<uint64_t> ConsumerStats::*field) {
+    ++(stats_.*field);
+    if (mine != nullptr) ++(mine->*field);
+  };
   const auto id = static_cast<unsigned long long>(job.id);
   const double ms = us / 1000.0;
   Status s;
   switch (r.kind) {
     case HandlerResult::Kind::kDone:
       s = queue_->Ack(job);
-      if (s.ok()) ++stats_.done;
+      if (s.ok()) count(&ConsumerStats::done);
       LogInfo("job %llu %s attempt %u: done in %.1f ms", id, job.type.c_str(), job.attempts, ms);
       break;
     case HandlerResult::Kind::kExpired:
       s = queue_->Bury(job, "expired: " + r.error);
-      if (s.ok()) ++stats_.expired;
+      if (s.ok()) count(&ConsumerStats::expired);
       LogWarn("job %llu %s attempt %u: expired, not run: %s", id, job.type.c_str(), job.attempts,
               r.error.c_str());
       break;
     case HandlerResult::Kind::kPermanent:
-      ++stats_.permanent_failures;
+      count(&ConsumerStats::permanent_failures);
       s = queue_->Bury(job, r.error);
-      if (s.ok()) ++stats_.dead;
+      if (s.ok()) count(&ConsumerStats::dead);
       LogError("job %llu %s attempt %u: failed permanently in %.1f ms, dead: %s", id,
                job.type.c_str(), job.attempts, ms, r.error.c_str());
       break;
@@ -226,21 +254,21 @@ void ConsumerPool::Finish(const Job& job, const HandlerResult& r, int64_t us) {
               static_cast<long long>(r.retry_after_ms), r.error.c_str());
       break;
     case HandlerResult::Kind::kRetry: {
-      ++stats_.transient_failures;
-      if (job.attempts >= options_.max_attempts) {
+      count(&ConsumerStats::transient_failures);
+      if (job.attempts >= policy.max_attempts) {
         s = queue_->Bury(job, r.error);
-        if (s.ok()) ++stats_.dead;
+        if (s.ok()) count(&ConsumerStats::dead);
         LogError("job %llu %s attempt %u: failed in %.1f ms, no attempts left, dead: %s", id,
                  job.type.c_str(), job.attempts, ms, r.error.c_str());
         break;
       }
-      int64_t delay = r.retry_after_ms >= 0 ? r.retry_after_ms : BackoffMs(options_, job.attempts);
+      int64_t delay = r.retry_after_ms >= 0 ? r.retry_after_ms : BackoffMs(policy, job.attempts);
       if (r.retry_after_ms < 0) {  // ±20% jitter so retries of a burst spread out
         int64_t span = delay / 5;
         if (span > 0) delay += static_cast<int64_t>(randombytes_uniform(2 * span + 1)) - span;
       }
       s = queue_->Retry(job, clock_->NowMs() + delay, r.error);
-      if (s.ok()) ++stats_.retried;
+      if (s.ok()) count(&ConsumerStats::retried);
       LogWarn("job %llu %s attempt %u: failed in %.1f ms, retry in %lld ms: %s", id,
               job.type.c_str(), job.attempts, ms, static_cast<long long>(delay), r.error.c_str());
       break;

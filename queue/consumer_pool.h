@@ -50,7 +50,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +71,14 @@ struct HandlerResult {
 };
 
 using JobHandler = std::function<HandlerResult(const Job&)>;
+
+// How often a job type is tried before it is a dead letter, and the backoff
+// between tries; a type registered without one uses the pool's Options.
+struct RetryPolicy {
+  uint32_t max_attempts = 5;
+  int64_t backoff_base_ms = 1000;
+  int64_t backoff_max_ms = 60000;
+};
 
 struct ConsumerStats {
   std::atomic<uint64_t> done{0};
@@ -112,13 +122,21 @@ class ConsumerPool {
   ConsumerPool(const ConsumerPool&) = delete;
   ConsumerPool& operator=(const ConsumerPool&) = delete;
 
-  void Register(const std::string& type, JobHandler handler);
+  // One handler per job type, with its retry policy (none: the pool's
+  // options) and its own stats.
+  void Register(const std::string& type, JobHandler handler,
+                std::optional<RetryPolicy> policy = std::nullopt);
   void Start();
   // Stops leasing and waits up to bound for running handlers. True when every
   // thread was joined; false when a handler was still running at the bound.
   bool Stop(std::chrono::milliseconds bound = std::chrono::seconds(10));
 
+  // Every type's jobs together.
   const ConsumerStats& stats() const { return stats_; }
+  // One registered type's jobs; null for a type not registered.
+  const ConsumerStats* stats(const std::string& type) const;
+  // The registered types, in name order.
+  std::vector<std::string> types() const;
   // Consumer threads now (started and not yet left), and the most so far.
   int Threads();
   int PeakThreads();
@@ -143,14 +161,20 @@ class ConsumerPool {
   void OnLeased(bool more_due);
   // The handler returned: counts this thread idle again.
   void OnFinished();
-  void Finish(const Job& job, const HandlerResult& result, int64_t duration_us);
+  struct Registered {
+    JobHandler handler;
+    Options policy;  // the pool's options with the type's retry policy
+    std::unique_ptr<ConsumerStats> stats;
+  };
+  void Finish(const Job& job, const HandlerResult& result, int64_t duration_us,
+              const Registered* type);
 
   JobQueue* const queue_;
   const Clock* const clock_;
   const Options options_;
   const int max_threads_;
   const int min_threads_;
-  std::map<std::string, JobHandler> handlers_;  // written only before Start
+  std::map<std::string, Registered> handlers_;  // written only before Start
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
   std::condition_variable exited_cv_;

@@ -13,12 +13,43 @@ const char* const kMigrations[] = {
     "  mobile TEXT NOT NULL UNIQUE,"
     "  password_hash TEXT NOT NULL,"
     "  created_at_ms INTEGER NOT NULL)",
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL,"
+    "  username TEXT NOT NULL,"
+    "  mobile TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  relayed INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX events_unrelayed ON events(id) WHERE relayed = 0;"
+    "CREATE INDEX events_by_user ON events(user_id, id)",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == UserStore::kSchemaVersion);
 
 constexpr const char* kColumns = "SELECT id, username, mobile, password_hash, created_at_ms ";
+constexpr const char* kEventColumns = "SELECT id, type, user_id, username, mobile, at_ms ";
 
 }  // namespace
+
+const char* UserEventType(UserEvent event) {
+  switch (event) {
+    case UserEvent::kRegistered:
+      return "user.registered";
+    case UserEvent::kPasswordChanged:
+      return "user.password_changed";
+    case UserEvent::kPasswordReset:
+      return "user.password_reset";
+    case UserEvent::kMobileChanged:
+      return "user.mobile_changed";
+    case UserEvent::kDisabled:
+      return "user.disabled";
+    case UserEvent::kEnabled:
+      return "user.enabled";
+    case UserEvent::kDeleted:
+      return "user.deleted";
+  }
+  return "user.unknown";
+}
 
 Result<std::unique_ptr<UserStore>> UserStore::Open(const std::string& path) {
   auto db = SqliteDb::Open(path);
@@ -70,7 +101,15 @@ int64_t UserStore::Check(SqliteDb& db, Findings* out) {
     out->problems.push_back("the users table does not read: " + counted.status().message());
     return -1;
   }
-  return count->ColumnInt64(0);
+  int64_t users = count->ColumnInt64(0);
+  auto events =
+      db.Prepare(std::string("SELECT count(*) FROM (") + kEventColumns + ", relayed FROM events)");
+  auto read = events.ok() ? events->Step() : Result<bool>(events.status());
+  if (!read.ok()) {
+    out->problems.push_back("the events table does not read: " + read.status().message());
+    return -1;
+  }
+  return users;
 }
 
 Status UserStore::Migrate() {
@@ -116,6 +155,15 @@ Status UserStore::PrepareStatements() {
       {&username_exists_, "SELECT 1 FROM users WHERE username = ?1"},
       {&mobile_exists_, "SELECT 1 FROM users WHERE mobile = ?1"},
       {&count_, "SELECT count(*) FROM users"},
+      {&add_event_,
+       "INSERT INTO events(type, user_id, username, mobile, at_ms) "
+       "SELECT ?2, id, username, mobile, ?3 FROM users WHERE id = ?1"},
+      {&unrelayed_,
+       std::string(kEventColumns) + "FROM events WHERE relayed = 0 ORDER BY id LIMIT ?1"},
+      {&mark_relayed_, "UPDATE events SET relayed = 1 WHERE id = ?1"},
+      {&events_of_,
+       std::string(kEventColumns) + "FROM events WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2"},
+      {&prune_events_, "DELETE FROM events WHERE relayed = 1 AND at_ms < ?1"},
   };
   for (const auto& p : all) {
     auto st = db_->Prepare(p.sql);
@@ -125,19 +173,44 @@ Status UserStore::PrepareStatements() {
   return Status::Ok();
 }
 
+Status UserStore::InTransactionLocked(const std::function<Status()>& body) {
+  Status s = db_->Exec("BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  s = body();
+  if (s.ok()) s = db_->Exec("COMMIT");
+  if (!s.ok()) db_->Exec("ROLLBACK");  // no-op when COMMIT ended it
+  return s;
+}
+
+Status UserStore::AddEventLocked(int64_t id, UserEvent event, int64_t now_ms) {
+  Stmt& st = add_event_;
+  Status s = st.BindInt64(1, id);
+  if (s.ok()) s = st.BindText(2, UserEventType(event));
+  if (s.ok()) s = st.BindInt64(3, now_ms);
+  Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
+  st.Reset();
+  if (!r.ok()) return r.status();
+  if (sqlite3_changes(db_->get()) == 0) return Status::NotFound("no such user");
+  return Status::Ok();
+}
+
 Result<int64_t> UserStore::Create(std::string_view username, std::string_view mobile,
                                   std::string_view password_hash, int64_t now_ms, Taken* taken) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt& st = insert_;
-  Status s = st.BindText(1, username);
-  if (s.ok()) s = st.BindText(2, mobile);
-  if (s.ok()) s = st.BindText(3, password_hash);
-  if (s.ok()) s = st.BindInt64(4, now_ms);
-  Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
-  st.Reset();
-  if (!r.ok()) {
-    const Status& e = r.status();
-    if (e.code() != Status::Code::kConflict) return e;
+  int64_t id = 0;
+  Status s = InTransactionLocked([&]() -> Status {
+    Stmt& st = insert_;
+    Status b = st.BindText(1, username);
+    if (b.ok()) b = st.BindText(2, mobile);
+    if (b.ok()) b = st.BindText(3, password_hash);
+    if (b.ok()) b = st.BindInt64(4, now_ms);
+    Result<bool> r = b.ok() ? st.Step() : Result<bool>(b);
+    st.Reset();
+    if (!r.ok()) return r.status();
+    id = sqlite3_last_insert_rowid(db_->get());
+    return AddEventLocked(id, UserEvent::kRegistered, now_ms);
+  });
+  if (s.code() == Status::Code::kConflict) {
     // Only the two UNIQUE columns can conflict; mu_ keeps other inserts
     // through this store out until the answer is read.
     Result<bool> by_name = ExistsLocked(username_exists_, username);
@@ -145,7 +218,8 @@ Result<int64_t> UserStore::Create(std::string_view username, std::string_view mo
     if (taken != nullptr) *taken = *by_name ? Taken::kUsername : Taken::kMobile;
     return Status::Conflict(*by_name ? "username already registered" : "mobile already registered");
   }
-  return sqlite3_last_insert_rowid(db_->get());
+  if (!s.ok()) return s;
+  return id;
 }
 
 namespace {
@@ -164,16 +238,77 @@ Status UpdateById(sqlite3* db, Stmt& st, int64_t id, std::string_view text) {
 
 }  // namespace
 
-Status UserStore::SetPasswordHash(int64_t id, std::string_view password_hash) {
+Status UserStore::SetPasswordHash(int64_t id, std::string_view password_hash, UserEvent event,
+                                  int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  return UpdateById(db_->get(), set_password_, id, password_hash);
+  return InTransactionLocked([&]() -> Status {
+    Status s = UpdateById(db_->get(), set_password_, id, password_hash);
+    return s.ok() ? AddEventLocked(id, event, now_ms) : s;
+  });
 }
 
-Status UserStore::SetMobile(int64_t id, std::string_view mobile) {
+Status UserStore::SetMobile(int64_t id, std::string_view mobile, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
-  Status s = UpdateById(db_->get(), set_mobile_, id, mobile);
+  Status s = InTransactionLocked([&]() -> Status {
+    Status u = UpdateById(db_->get(), set_mobile_, id, mobile);
+    return u.ok() ? AddEventLocked(id, UserEvent::kMobileChanged, now_ms) : u;
+  });
   if (s.code() == Status::Code::kConflict) return Status::Conflict("mobile already registered");
   return s;
+}
+
+Result<std::vector<StoredEvent>> UserStore::ReadEvents(Stmt& st) {
+  std::vector<StoredEvent> out;
+  for (;;) {
+    auto row = st.Step();
+    if (!row.ok()) {
+      st.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back(StoredEvent{st.ColumnInt64(0), st.ColumnText(1), st.ColumnInt64(2),
+                              st.ColumnText(3), st.ColumnText(4), st.ColumnInt64(5)});
+  }
+  st.Reset();
+  return out;
+}
+
+Result<std::vector<StoredEvent>> UserStore::UnrelayedEvents(size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = unrelayed_.BindInt64(1, static_cast<int64_t>(limit));
+  if (!s.ok()) return s;
+  return ReadEvents(unrelayed_);
+}
+
+Status UserStore::MarkRelayed(const std::vector<int64_t>& ids) {
+  if (ids.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransactionLocked([&]() -> Status {
+    for (int64_t id : ids) {
+      Status s = mark_relayed_.BindInt64(1, id);
+      Result<bool> r = s.ok() ? mark_relayed_.Step() : Result<bool>(s);
+      mark_relayed_.Reset();
+      if (!r.ok()) return r.status();
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<StoredEvent>> UserStore::EventsOf(int64_t user_id, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = events_of_.BindInt64(1, user_id);
+  if (s.ok()) s = events_of_.BindInt64(2, static_cast<int64_t>(limit));
+  if (!s.ok()) return s;
+  return ReadEvents(events_of_);
+}
+
+Result<int64_t> UserStore::PruneEvents(int64_t before_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = prune_events_.BindInt64(1, before_ms);
+  Result<bool> r = s.ok() ? prune_events_.Step() : Result<bool>(s);
+  prune_events_.Reset();
+  if (!r.ok()) return r.status();
+  return static_cast<int64_t>(sqlite3_changes(db_->get()));
 }
 
 Result<std::optional<User>> UserStore::FindOne(Stmt& st) {

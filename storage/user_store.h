@@ -1,12 +1,25 @@
 // UserStore: the shop's customers, in SQLite (DATA_DIR/users.sqlite3).
 //
-// Schema (version 1, in PRAGMA user_version; Open migrates older files step
+// Schema (version 2, in PRAGMA user_version; Open migrates older files step
 // by step inside one transaction each):
 //   users(id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,
 //         mobile TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
 //         created_at_ms INTEGER NOT NULL)
+//   events(id INTEGER PRIMARY KEY, type TEXT NOT NULL, user_id INTEGER NOT
+//          NULL, username TEXT NOT NULL, mobile TEXT NOT NULL, at_ms INTEGER
+//          NOT NULL, relayed INTEGER NOT NULL DEFAULT 0)
+//     + index events_unrelayed (id) WHERE relayed = 0, events_by_user
+//       (user_id, id)
 // Uniqueness of username and mobile is enforced by the database, so of two
 // racing registrations exactly one succeeds and the other gets kConflict.
+//
+// The events table is the account events' outbox and audit trail. Every
+// change of an account writes its event (the account as it is after the
+// change) in the same SQLite transaction as the change, so a change that
+// committed always has its event, whatever crashes next. The relay
+// (events/outbox_relay) reads unrelayed events, hands them to the job
+// queue and marks them relayed; rows are kept for the audit (EventsOf)
+// until PruneEvents.
 // The store keeps password hashes only; hashing is the caller's (password.h).
 // Usernames are case-sensitive, as in Django. Check (for `regd check`)
 // verifies the file, its schema version and the table's shape.
@@ -18,11 +31,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/format_check.h"
 #include "storage/sqlite_db.h"
@@ -38,9 +53,32 @@ struct User {
   int64_t created_at_ms = 0;
 };
 
+// What happened to an account; each change of the store writes one.
+enum class UserEvent {
+  kRegistered,
+  kPasswordChanged,
+  kPasswordReset,
+  kMobileChanged,
+  kDisabled,
+  kEnabled,
+  kDeleted,
+};
+// The event's wire name: "user.registered", "user.password_changed", ...
+const char* UserEventType(UserEvent event);
+
+// One row of the events table: the account as the event left it.
+struct StoredEvent {
+  int64_t id = 0;  // increasing in commit order
+  std::string type;
+  int64_t user_id = 0;
+  std::string username;
+  std::string mobile;
+  int64_t at_ms = 0;
+};
+
 class UserStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   static Result<std::unique_ptr<UserStore>> Open(const std::string& path);
 
@@ -48,26 +86,37 @@ class UserStore {
   // connection (SqliteDb::OpenReadOnly), without changing it. Problems, in
   // this order, the first ending the check: PRAGMA integrity_check is not
   // "ok" (up to 10 of its lines); PRAGMA user_version is not kSchemaVersion;
-  // the users table does not read with its columns. Returns the number of
-  // users, or -1 after a problem.
+  // the users or the events table does not read with its columns. Returns
+  // the number of users, or -1 after a problem.
   static int64_t Check(SqliteDb& db, Findings* out);
 
   // The unique column an insert collided with.
   enum class Taken { kUsername, kMobile };
 
-  // Inserts a user and returns its id; kConflict if the username or the
-  // mobile is registered already, and then *taken (if given) says which
-  // (the username when both are), read from the table under the store's
-  // lock, never from SQLite's message text.
+  // Inserts a user with its user.registered event and returns its id;
+  // kConflict if the username or the mobile is registered already, and then
+  // *taken (if given) says which (the username when both are), read from
+  // the table under the store's lock, never from SQLite's message text.
   Result<int64_t> Create(std::string_view username, std::string_view mobile,
                          std::string_view password_hash, int64_t now_ms, Taken* taken = nullptr);
-  // Replaces user id's password hash; kNotFound if there is no such user.
-  // Durable when it returns ok, like Create.
-  Status SetPasswordHash(int64_t id, std::string_view password_hash);
-  // Moves user id to mobile; kConflict if another user has it (the UNIQUE
-  // constraint decides, so of two users moving to one mobile one wins);
-  // kNotFound if there is no such user.
-  Status SetMobile(int64_t id, std::string_view mobile);
+  // Replaces user id's password hash, with `event` (kPasswordChanged or
+  // kPasswordReset) at now_ms; kNotFound if there is no such user. Durable
+  // when it returns ok, like Create.
+  Status SetPasswordHash(int64_t id, std::string_view password_hash, UserEvent event,
+                         int64_t now_ms);
+  // Moves user id to mobile, with its user.mobile_changed event; kConflict
+  // if another user has it (the UNIQUE constraint decides, so of two users
+  // moving to one mobile one wins); kNotFound if there is no such user.
+  Status SetMobile(int64_t id, std::string_view mobile, int64_t now_ms);
+
+  // The outbox: up to `limit` unrelayed events, oldest first.
+  Result<std::vector<StoredEvent>> UnrelayedEvents(size_t limit);
+  // Marks events relayed (one transaction); ids that are not there are skipped.
+  Status MarkRelayed(const std::vector<int64_t>& ids);
+  // The audit: user id's events, newest first, at most limit.
+  Result<std::vector<StoredEvent>> EventsOf(int64_t user_id, size_t limit);
+  // Deletes relayed events older than before_ms; returns how many.
+  Result<int64_t> PruneEvents(int64_t before_ms);
   Result<std::optional<User>> FindByUsername(std::string_view username);
   Result<std::optional<User>> FindByMobile(std::string_view mobile);
   Result<std::optional<User>> FindById(int64_t id);
@@ -84,6 +133,11 @@ class UserStore {
   Result<std::optional<User>> FindOne(Stmt& stmt);
   Result<bool> Exists(Stmt& stmt, std::string_view value);
   Result<bool> ExistsLocked(Stmt& stmt, std::string_view value);  // mu_ held
+  // Runs body inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when it fails). mu_ held.
+  Status InTransactionLocked(const std::function<Status()>& body);
+  // Appends event for user id at now_ms, from the row as it is now. mu_ held.
+  Status AddEventLocked(int64_t id, UserEvent event, int64_t now_ms);
+  Result<std::vector<StoredEvent>> ReadEvents(Stmt& stmt);  // mu_ held
 
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // declared before the statements: destroyed last
@@ -96,6 +150,11 @@ class UserStore {
   Stmt username_exists_;
   Stmt mobile_exists_;
   Stmt count_;
+  Stmt add_event_;
+  Stmt unrelayed_;
+  Stmt mark_relayed_;
+  Stmt events_of_;
+  Stmt prune_events_;
 };
 
 }  // namespace regd::storage

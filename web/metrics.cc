@@ -94,6 +94,19 @@ std::string Metrics::Render(queue::JobQueue* queue, const queue::ConsumerStats* 
     o << "regd_job_duration_seconds_sum " << stats->latency_sum_us.load() / 1e6 << "\n"
       << "regd_job_duration_seconds_count " << cumulative << "\n";
   }
+  if (!job_types_.empty()) {
+    o << "# HELP regd_jobs_total Job outcomes by type (sms, event).\n"
+      << "# TYPE regd_jobs_total counter\n";
+    for (const auto& [type, t] : job_types_) {
+      const std::pair<const char*, uint64_t> outcomes[] = {{"done", t->done.load()},
+                                                           {"retried", t->retried.load()},
+                                                           {"dead", t->dead.load()},
+                                                           {"expired", t->expired.load()}};
+      for (const auto& [outcome, n] : outcomes) {
+        o << "regd_jobs_total{type=\"" << type << "\",outcome=\"" << outcome << "\"} " << n << "\n";
+      }
+    }
+  }
   auto st = queue->CachedStats(kQueueStatsMaxAgeMs);
   if (st.ok()) {
     o << "# HELP regd_queue_jobs Jobs in the queue by state.\n# TYPE regd_queue_jobs gauge\n"

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "queue/consumer_pool.h"
 #include "queue/job_queue.h"
@@ -46,6 +48,13 @@ class Metrics {
   void CountRegistered() { ++registered_; }
   void CountLogin(bool ok) { ++(ok ? logins_ok_ : logins_failed_); }
 
+  // A job type whose outcomes /metrics shows as regd_jobs_total{type=...};
+  // call before serving (not thread-safe against Render).
+  void AddJobType(std::string type, const queue::ConsumerStats* stats) {
+    job_types_.emplace_back(std::move(type), stats);
+  }
+
+  // stats: the SMS jobs' (regd_sms_*, regd_job_*).
   std::string Render(queue::JobQueue* queue, const queue::ConsumerStats* stats) const;
 
  private:
@@ -56,6 +65,7 @@ class Metrics {
   std::atomic<uint64_t> logins_failed_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Limited::kCount_)> limited_{};
   std::atomic<bool> budget_paused_{false};
+  std::vector<std::pair<std::string, const queue::ConsumerStats*>> job_types_;
 };
 
 }  // namespace regd::web

@@ -1,0 +1,100 @@
+#include "events/outbox_relay.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "events/event_job.h"
+#include "storage/log.h"
+
+namespace regd::events {
+
+OutboxRelay::OutboxRelay(storage::UserStore* users, storage::LmdbEnv* env, queue::JobQueue* queue,
+                         const Clock* clock, Options options)
+    : users_(users), env_(env), queue_(queue), clock_(clock), options_(options) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void OutboxRelay::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_all();
+}
+
+Result<size_t> OutboxRelay::RelayOnce() {
+  auto events = users_->UnrelayedEvents(kBatch);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return size_t{0};
+  std::vector<int64_t> ids;
+  for (const auto& e : *events) ids.push_back(e.id);
+  if (options_.deliver) {
+    const int64_t now = clock_->NowMs();
+    Status s = env_->Update([&](storage::Txn& txn) -> Status {
+      for (const auto& e : *events) {
+        const std::string key = "event:" + std::to_string(e.id);
+        queue::EnqueueOptions o;
+        o.dedup_key = key;
+        auto id = queue_->Enqueue(txn, kEventJobType, EncodeEventJob(MakeEventJob(e)), now, o);
+        if (!id.ok()) return id.status();
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    queue_->NotifyEnqueued();
+  }
+  Status s = users_->MarkRelayed(ids);
+  if (!s.ok()) return s;
+  return ids.size();
+}
+
+Result<int64_t> OutboxRelay::Prune() {
+  const int64_t keep_ms = int64_t{options_.audit_days} * 86'400'000;
+  return users_->PruneEvents(clock_->NowMs() - keep_ms);
+}
+
+void OutboxRelay::Run() {
+  auto next_prune = std::chrono::steady_clock::now();
+  for (;;) {
+    auto relayed = RelayOnce();
+    if (!relayed.ok()) {
+      LogError("events: cannot relay the outbox: %s", relayed.status().ToString().c_str());
+    }
+    if (std::chrono::steady_clock::now() >= next_prune) {
+      auto pruned = Prune();
+      if (!pruned.ok()) {
+        LogError("events: cannot prune the audit: %s", pruned.status().ToString().c_str());
+      } else if (*pruned > 0) {
+        LogInfo("events: %lld events older than %d days deleted", static_cast<long long>(*pruned),
+                options_.audit_days);
+      }
+      next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    }
+    // A full batch: more are waiting, go on at once.
+    const bool more = relayed.ok() && *relayed == kBatch;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!more) {
+      auto wait =
+          relayed.ok() ? std::chrono::milliseconds(options_.poll_ms) : std::chrono::seconds(1);
+      cv_.wait_for(lock, wait, [this] { return stopping_ || notified_; });
+    }
+    if (stopping_) return;
+    notified_ = false;
+  }
+}
+
+}  // namespace regd::events

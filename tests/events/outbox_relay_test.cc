@@ -1,0 +1,150 @@
+// The outbox relay moves committed account events from SQLite into the job
+// queue (real SQLite and LMDB in a temp dir), never losing one and never
+// queueing one twice while it is pending.
+#include "events/outbox_relay.h"
+
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "events/event_job.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/temp_dir.h"
+
+using regd::events::DecodeEventJob;
+using regd::events::OutboxRelay;
+using regd::queue::Job;
+using regd::queue::JobQueue;
+using regd::storage::UserStore;
+using regd::testing::FakeClock;
+using regd::testing::TempDir;
+
+namespace {
+
+struct RelayRig {
+  TempDir dir;
+  FakeClock clock;
+  std::unique_ptr<regd::storage::LmdbEnv> env;
+  std::unique_ptr<JobQueue> queue;
+  std::unique_ptr<UserStore> users;
+
+  RelayRig() {
+    auto e = regd::storage::LmdbEnv::Open({dir.Join("lmdb")});
+    REQUIRE(e.ok());
+    env = std::move(e).value();
+    auto q = JobQueue::Open(env.get(), &clock);
+    REQUIRE(q.ok());
+    queue = std::move(q).value();
+    auto u = UserStore::Open(dir.Join("users.sqlite3"));
+    REQUIRE(u.ok());
+    users = std::move(u).value();
+  }
+
+  OutboxRelay Relay(bool deliver, int audit_days = 90) {
+    OutboxRelay::Options o;
+    o.deliver = deliver;
+    o.audit_days = audit_days;
+    o.poll_ms = 50;
+    return OutboxRelay(users.get(), env.get(), queue.get(), &clock, o);
+  }
+
+  std::vector<Job> EventJobs() {
+    auto all = queue->List(std::nullopt, 1000);
+    REQUIRE(all.ok());
+    std::vector<Job> out;
+    for (const auto& [job, state] : *all) {
+      if (job.type == regd::events::kEventJobType) out.push_back(job);
+    }
+    return out;
+  }
+
+  // What a crash between the queue's commit and SQLite's would leave.
+  void ForgetRelayed() {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.Join("users.sqlite3").c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE events SET relayed = 0", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(db);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the relay queues each committed event once, in order", "[outbox_relay]") {
+  RelayRig f;
+  auto id = f.users->Create("alice", "13800138000", "h", f.clock.NowMs());
+  REQUIRE(id.ok());
+  REQUIRE(f.users->SetMobile(*id, "13900139000", f.clock.NowMs()).ok());
+  OutboxRelay relay = f.Relay(/*deliver=*/true);
+  auto n = relay.RelayOnce();
+  REQUIRE(n.ok());
+  CHECK(*n == 2);
+  auto jobs = f.EventJobs();
+  REQUIRE(jobs.size() == 2);
+  auto first = DecodeEventJob(jobs[0].payload);
+  auto second = DecodeEventJob(jobs[1].payload);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->body.find("user.registered") != std::string::npos);
+  CHECK(second->body.find("user.mobile_changed") != std::string::npos);
+  auto again = relay.RelayOnce();
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+  CHECK(f.EventJobs().size() == 2);
+}
+
+TEST_CASE("a relay interrupted before marking queues no second job", "[outbox_relay]") {
+  RelayRig f;
+  REQUIRE(f.users->Create("alice", "13800138000", "h", f.clock.NowMs()).ok());
+  OutboxRelay relay = f.Relay(true);
+  REQUIRE(relay.RelayOnce().ok());
+  f.ForgetRelayed();  // queued, but SQLite never heard
+  auto n = relay.RelayOnce();
+  REQUIRE(n.ok());
+  CHECK(*n == 1);                    // relayed again...
+  CHECK(f.EventJobs().size() == 1);  // ...into the pending job, not a second one
+  CHECK(f.users->UnrelayedEvents(10)->empty());
+}
+
+TEST_CASE("without a receiver events are kept for the audit and queue nothing", "[outbox_relay]") {
+  RelayRig f;
+  auto id = f.users->Create("alice", "13800138000", "h", f.clock.NowMs());
+  REQUIRE(id.ok());
+  OutboxRelay relay = f.Relay(/*deliver=*/false);
+  REQUIRE(relay.RelayOnce().ok());
+  CHECK(f.EventJobs().empty());
+  CHECK(f.users->UnrelayedEvents(10)->empty());
+  CHECK(f.users->EventsOf(*id, 10)->size() == 1);
+}
+
+TEST_CASE("the audit keeps events for audit_days", "[outbox_relay]") {
+  RelayRig f;
+  auto id = f.users->Create("alice", "13800138000", "h", f.clock.NowMs());
+  REQUIRE(id.ok());
+  OutboxRelay relay = f.Relay(false, /*audit_days=*/2);
+  REQUIRE(relay.RelayOnce().ok());
+  f.clock.Advance(86'400'000);  // one day: kept
+  CHECK(*relay.Prune() == 0);
+  f.clock.Advance(86'400'000 + 1);  // past two days: gone
+  CHECK(*relay.Prune() == 1);
+  CHECK(f.users->EventsOf(*id, 10)->empty());
+}
+
+TEST_CASE("the running relay picks up an event committed by another connection", "[outbox_relay]") {
+  RelayRig f;
+  OutboxRelay relay = f.Relay(true);
+  relay.Start();
+  // Another process (`regd users`) writes through its own connection.
+  auto other = UserStore::Open(f.dir.Join("users.sqlite3"));
+  REQUIRE(other.ok());
+  REQUIRE((*other)->Create("alice", "13800138000", "h", f.clock.NowMs()).ok());
+  bool queued = false;
+  for (int i = 0; i < 200 && !queued; ++i) {
+    queued = f.EventJobs().size() == 1;
+    if (!queued) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  relay.Stop();
+  CHECK(queued);
+}

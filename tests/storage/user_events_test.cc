@@ -1,0 +1,140 @@
+// The users store's events table: every account change writes its event in
+// the change's own transaction; the outbox reads, marks and prunes them.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "storage/user_store.h"
+#include "tests/support/temp_dir.h"
+
+using regd::Status;
+using regd::storage::StoredEvent;
+using regd::storage::UserEvent;
+using regd::storage::UserStore;
+using regd::testing::TempDir;
+
+namespace {
+
+constexpr int64_t kNow = 1'790'000'000'000;
+
+std::unique_ptr<UserStore> OpenStore(const std::string& path) {
+  auto s = UserStore::Open(path);
+  INFO(s.status().ToString());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+std::vector<StoredEvent> Unrelayed(UserStore* store) {
+  auto e = store->UnrelayedEvents(100);
+  REQUIRE(e.ok());
+  return *e;
+}
+
+void Exec(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  INFO((err ? err : ""));
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("each account change writes its event with the account as it left it", "[user_events]") {
+  TempDir dir;
+  auto store = OpenStore(dir.Join("users.sqlite3"));
+  auto id = store->Create("alice", "13800138000", "h1", kNow);
+  REQUIRE(id.ok());
+  REQUIRE(store->SetPasswordHash(*id, "h2", UserEvent::kPasswordChanged, kNow + 1).ok());
+  REQUIRE(store->SetPasswordHash(*id, "h3", UserEvent::kPasswordReset, kNow + 2).ok());
+  REQUIRE(store->SetMobile(*id, "13900139000", kNow + 3).ok());
+
+  auto events = Unrelayed(store.get());
+  REQUIRE(events.size() == 4);
+  CHECK(events[0].type == "user.registered");
+  CHECK(events[1].type == "user.password_changed");
+  CHECK(events[2].type == "user.password_reset");
+  CHECK(events[3].type == "user.mobile_changed");
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].user_id == *id);
+    CHECK(events[i].username == "alice");
+    CHECK(events[i].at_ms == kNow + static_cast<int64_t>(i));
+    if (i > 0) CHECK(events[i].id > events[i - 1].id);
+  }
+  CHECK(events[0].mobile == "13800138000");
+  CHECK(events[3].mobile == "13900139000");  // the new one
+}
+
+TEST_CASE("a change that fails writes no event", "[user_events]") {
+  TempDir dir;
+  auto store = OpenStore(dir.Join("users.sqlite3"));
+  auto a = store->Create("alice", "13800138000", "h", kNow);
+  auto b = store->Create("bobby", "13900139000", "h", kNow);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(store->Create("alice", "13700137000", "h", kNow).status().code() ==
+        Status::Code::kConflict);
+  CHECK(store->SetMobile(*a, "13900139000", kNow).code() == Status::Code::kConflict);
+  CHECK(store->SetMobile(999, "13600136000", kNow).code() == Status::Code::kNotFound);
+  CHECK(store->SetPasswordHash(999, "h", UserEvent::kPasswordReset, kNow).code() ==
+        Status::Code::kNotFound);
+  CHECK(Unrelayed(store.get()).size() == 2);  // the two registrations only
+  auto alice = store->FindById(*a);
+  REQUIRE(alice.ok());
+  CHECK((*alice)->mobile == "13800138000");
+}
+
+TEST_CASE("relayed events leave the outbox and stay in the audit until pruned", "[user_events]") {
+  TempDir dir;
+  auto store = OpenStore(dir.Join("users.sqlite3"));
+  auto id = store->Create("alice", "13800138000", "h", kNow);
+  REQUIRE(id.ok());
+  REQUIRE(store->SetMobile(*id, "13900139000", kNow + 86'400'000).ok());
+  auto events = Unrelayed(store.get());
+  REQUIRE(events.size() == 2);
+  REQUIRE(store->MarkRelayed({events[0].id}).ok());
+  auto left = Unrelayed(store.get());
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].type == "user.mobile_changed");
+
+  auto audit = store->EventsOf(*id, 10);
+  REQUIRE(audit.ok());
+  REQUIRE(audit->size() == 2);
+  CHECK((*audit)[0].type == "user.mobile_changed");  // newest first
+  CHECK((*audit)[1].type == "user.registered");
+
+  // Only relayed rows older than the cut go; an unrelayed one never does.
+  auto pruned = store->PruneEvents(kNow + 2 * 86'400'000);
+  REQUIRE(pruned.ok());
+  CHECK(*pruned == 1);
+  audit = store->EventsOf(*id, 10);
+  REQUIRE(audit.ok());
+  REQUIRE(audit->size() == 1);
+  CHECK((*audit)[0].type == "user.mobile_changed");
+  REQUIRE(store->MarkRelayed({left[0].id}).ok());
+  CHECK(Unrelayed(store.get()).empty());
+}
+
+TEST_CASE("a version 1 users database is migrated and keeps its users", "[user_events]") {
+  TempDir dir;
+  const std::string path = dir.Join("users.sqlite3");
+  Exec(path,
+       "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+       " mobile TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+       " created_at_ms INTEGER NOT NULL);"
+       "INSERT INTO users VALUES (1, 'alice', '13800138000', 'h', 5);"
+       "PRAGMA user_version=1;");
+  auto store = OpenStore(path);
+  auto alice = store->FindByUsername("alice");
+  REQUIRE(alice.ok());
+  REQUIRE(alice->has_value());
+  CHECK((*alice)->mobile == "13800138000");
+  CHECK(Unrelayed(store.get()).empty());  // no event invented for old users
+  REQUIRE(store->SetMobile(1, "13900139000", kNow).ok());
+  CHECK(Unrelayed(store.get()).size() == 1);
+}
