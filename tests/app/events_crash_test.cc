@@ -1,0 +1,133 @@
+// The delivery guarantee for account events: the real regd binary is
+// killed with SIGKILL right after registrations and a password change were
+// acknowledged, while its receiver is too slow to have answered any event;
+// restarted against a receiver that answers, every acknowledged change's
+// event arrives, correctly signed, at least once.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "tests/support/fake_sms_server.h"
+#include "tests/support/recording_server.h"
+#include "tests/support/regd_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_server.h"
+#include "tests/support/webhook_check.h"
+
+using nlohmann::json;
+using regd::testing::FakeSmsServer;
+using regd::testing::HeaderValues;
+using regd::testing::RecordingServer;
+using regd::testing::RegdProcess;
+using regd::testing::TempDir;
+using regd::testing::TestServer;
+
+namespace {
+
+constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+std::vector<std::string> Args(const TempDir& dir, const FakeSmsServer& sms,
+                              const std::string& events_url) {
+  return {"--port",          "0",       "--data-dir",          dir.Join("data"),
+          "--sms-provider",  "webhook", "--sms-webhook-url",   sms.url(),
+          "--pwhash",        "min",     "--dev-fixed-captcha", "ABCD",
+          "--access-log",    "false",   "--abuse-limits",      "off",
+          "--sms-rate",      "off",     "--events-url",        events_url,
+          "--events-secret", kSecret};
+}
+
+httplib::Client ClientFor(const RegdProcess& p) {
+  httplib::Client cli("127.0.0.1", p.port());
+  cli.set_connection_timeout(std::chrono::seconds(2));
+  cli.set_read_timeout(std::chrono::seconds(10));
+  return cli;
+}
+
+std::string Mobile(int i) {
+  std::string n = std::to_string(i);
+  return "137" + std::string(8 - n.size(), '0') + n;
+}
+
+// Registers username on mobile through the API; returns the session cookie.
+std::string Register(httplib::Client& cli, FakeSmsServer& sms, const std::string& username,
+                     const std::string& mobile) {
+  std::string uuid = TestServer::NewUuid();
+  REQUIRE(cli.Get("/image_codes/" + uuid + "/")->status == 200);
+  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=ABCD&image_code_id=" + uuid);
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  auto code = sms.WaitForCode(mobile, std::chrono::seconds(10));
+  REQUIRE(code);
+  json body = {{"username", username}, {"password", "password_1"}, {"password2", "password_1"},
+               {"mobile", mobile},     {"sms_code", *code},        {"allow", true}};
+  auto reg = cli.Post("/register/", body.dump(), "application/json");
+  REQUIRE(reg);
+  REQUIRE(reg->status == 200);
+  std::string cookie = reg->get_header_value("Set-Cookie");
+  return cookie.substr(0, cookie.find(';'));  // sessionid=...
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 right after account changes loses none of their events", "[events_crash]") {
+  TempDir dir;
+  FakeSmsServer sms;
+  std::set<std::string> registered;  // usernames acknowledged
+  {
+    // A receiver that holds every delivery past the kill: no event is
+    // answered before it, so each is in the outbox, the queue or in flight.
+    RecordingServer stuck;
+    stuck.SetDelay(std::chrono::seconds(20));
+    RegdProcess regd(Args(dir, sms, stuck.base_url() + "/events"), dir.Join("regd1.log"));
+    REQUIRE(regd.started());
+    auto cli = ClientFor(regd);
+    std::string session;
+    for (int i = 0; i < 6; ++i) {
+      std::string username = "shopper_" + std::to_string(i);
+      session = Register(cli, sms, username, Mobile(i));
+      registered.insert(username);
+    }
+    json change = {{"old_password", "password_1"},
+                   {"new_password", "password_2"},
+                   {"new_password2", "password_2"}};
+    httplib::Headers h = {{"Cookie", session}};
+    auto res = cli.Put("/password/", h, change.dump(), "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    regd.Kill9();  // right after the 200
+  }
+
+  RecordingServer receiver(200, "");
+  RegdProcess regd(Args(dir, sms, receiver.base_url() + "/events"), dir.Join("regd2.log"));
+  REQUIRE(regd.started());
+  std::set<std::string> got_registered;
+  bool got_password_changed = false;
+  std::set<std::string> ids;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    got_registered.clear();
+    got_password_changed = false;
+    for (const auto& req : receiver.Requests()) {
+      const std::string id = HeaderValues(req.headers, "webhook-id").at(0);
+      const std::string ts = HeaderValues(req.headers, "webhook-timestamp").at(0);
+      INFO(req.body);
+      REQUIRE(regd::testing::WebhookSignatureValid(
+          kSecret, id, ts, req.body, HeaderValues(req.headers, "webhook-signature").at(0)));
+      ids.insert(id);
+      json e = json::parse(req.body);
+      if (e["type"] == "user.registered") got_registered.insert(e["data"]["username"]);
+      if (e["type"] == "user.password_changed" && e["data"]["username"] == "shopper_5") {
+        got_password_changed = true;
+      }
+    }
+    if (got_registered == registered && got_password_changed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(got_registered == registered);
+  CHECK(got_password_changed);
+  CHECK(ids.size() == registered.size() + 1);  // one webhook-id per event, repeats share it
+}
