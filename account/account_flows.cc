@@ -175,13 +175,14 @@ Result<SessionList> SignupService::ListSessions(std::string_view session_id) {
   return out;
 }
 
-Status SignupService::EndSession(std::string_view session_id, std::string_view handle) {
+Result<bool> SignupService::EndSession(std::string_view session_id, std::string_view handle) {
   auto caller = Caller(session_id);
   if (!caller.ok()) return caller.status();
   Status s = kv_->env()->Update(
       [&](Txn& txn) { return sessions_.EndByHandle(txn, caller->second.id, handle); });
   if (s.code() == Status::Code::kNotFound) return Status::NotFound(msg::kSessionNotFound);
-  return s;
+  if (!s.ok()) return s;
+  return caller->first.handle == handle;
 }
 
 Status SignupService::EndOtherSessions(std::string_view session_id) {

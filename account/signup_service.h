@@ -187,8 +187,9 @@ class SignupService {
                       std::string_view client);
   Result<SessionList> ListSessions(std::string_view session_id);
   // Ends one of the caller's sessions (kNotFound msg::kSessionNotFound if it
-  // is not one of them), or all but the caller's.
-  Status EndSession(std::string_view session_id, std::string_view handle);
+  // is not one of them); true when that was the caller's own (its cookies
+  // should go, as at logout). EndOtherSessions: all but the caller's.
+  Result<bool> EndSession(std::string_view session_id, std::string_view handle);
   Status EndOtherSessions(std::string_view session_id);
   // login is a username or a mobile. Unknown user and wrong password get the
   // same kWrongCredentials, after the same hashing work (a login or password

@@ -142,8 +142,9 @@ void Routes::ListSessions(const Request& req, Response& res, std::string_view) c
 }
 
 void Routes::EndSession(const Request& req, Response& res, std::string_view handle) const {
-  Status s = signup_->EndSession(SessionCookie(req), handle);
-  if (!s.ok()) return ReplyError(req, res, s);
+  auto ended = signup_->EndSession(SessionCookie(req), handle);
+  if (!ended.ok()) return ReplyError(req, res, ended.status());
+  if (*ended) ClearSessionCookies(req, res);  // this client's own: as at logout
   ReplyOk(res);
 }
 

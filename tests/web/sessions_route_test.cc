@@ -98,6 +98,21 @@ TEST_CASE("ending a session from another client makes its next request a 401", "
   CheckJsonError(WithSession(server, "DELETE", "/sessions/" + phone_id + "/", first), 404);
 }
 
+TEST_CASE("ending this client's own session clears its cookies as logout does", "[account_api]") {
+  TestServer server;
+  std::string first = SignUp(server, "alice", "13800004009");
+  json list = Sessions(server, first);
+  REQUIRE(list.size() == 1);
+  REQUIRE(list[0]["current"] == true);
+  auto res =
+      WithSession(server, "DELETE", "/sessions/" + list[0]["id"].get<std::string>() + "/", first);
+  CheckOk(res);
+  CHECK(regd::testing::CookieOf(*res, "sessionid").value.empty());
+  CHECK(regd::testing::CookieOf(*res, "sessionid").attributes.count("Max-Age=0") == 1);
+  CHECK(regd::testing::CookieOf(*res, "username").value.empty());
+  CHECK(InfoStatus(server, first) == 401);
+}
+
 TEST_CASE("another account's session handle is a 404 and stays alive", "[account_api]") {
   TestServer server;
   std::string alice = SignUp(server, "alice", "13800004003");
