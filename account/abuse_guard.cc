@@ -179,7 +179,8 @@ size_t AbuseGuard::Tracked() {
     n += t.map.size();
   }
   std::lock_guard<std::mutex> lock(login_mu_);
-  return n + pairs_.size() + clients_.size() + accounts_.size() + known_good_.size();
+  return n + pairs_.size() + clients_.size() + accounts_.size() + known_good_.size() +
+         unlocked_.size();
 }
 
 int64_t AbuseGuard::Wait(const Map<Failures>& table, const LockPolicy& policy, const Key& key,
@@ -233,7 +234,36 @@ int64_t AbuseGuard::LoginLockedFor(std::string_view account, std::string_view cl
   if (!options_.enabled || !options_.login_lockout) return 0;
   LoginAttempt keys = Keys(account, client);
   std::lock_guard<std::mutex> lock(login_mu_);
+  ApplyUnlockLocked(keys);
   return LoginWait(keys, now_ms);
+}
+
+void AbuseGuard::UnlockAccount(std::string_view account, int64_t now_ms) {
+  Key key = Hash(account);
+  std::lock_guard<std::mutex> lock(login_mu_);
+  auto it = accounts_.find(key);
+  if (it != accounts_.end()) {
+    it->second.count = 0;
+    it->second.locked_until_ms = 0;
+  }
+  if (unlocked_.count(key) == 0) {
+    // Pair entries older than forget_after_ms are forgotten anyway.
+    MakeRoom(unlocked_, [&](int64_t at, int64_t* last) {
+      *last = at;
+      return now_ms - at >= options_.forget_after_ms;
+    });
+  }
+  unlocked_[key] = now_ms;
+}
+
+void AbuseGuard::ApplyUnlockLocked(const LoginAttempt& keys) {
+  auto unlocked = unlocked_.find(keys.account_);
+  if (unlocked == unlocked_.end()) return;
+  auto pair = pairs_.find(keys.pair_);
+  if (pair != pairs_.end() && pair->second.last_ms <= unlocked->second) {
+    pair->second.count = 0;
+    pair->second.locked_until_ms = 0;
+  }
 }
 
 int64_t AbuseGuard::ReserveLogin(std::string_view account, std::string_view client, int64_t now_ms,
@@ -242,6 +272,7 @@ int64_t AbuseGuard::ReserveLogin(std::string_view account, std::string_view clie
   LoginAttempt reserved = Keys(account, client);
   {
     std::lock_guard<std::mutex> lock(login_mu_);
+    ApplyUnlockLocked(reserved);
     int64_t wait = LoginWait(reserved, now_ms);
     if (wait > 0) return wait;
     for (auto [table, key] :

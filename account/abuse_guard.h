@@ -141,8 +141,13 @@ class AbuseGuard {
   // now); changes nothing.
   int64_t LoginLockedFor(std::string_view account, std::string_view client, int64_t now_ms);
 
+  // Lifts account's login locks at now_ms (`regd users unlock`): its own
+  // and those of (account, any client). A client's own lock stays: it is
+  // about the address, not the account.
+  void UnlockAccount(std::string_view account, int64_t now_ms);
+
   bool enabled() const { return options_.enabled; }
-  // Entries held across every table (bounded by 9 × max_entries()).
+  // Entries held across every table (bounded by 10 × max_entries()).
   size_t Tracked();
   // Entries one table may hold.
   size_t max_entries() const { return max_entries_; }
@@ -185,6 +190,9 @@ class AbuseGuard {
   // The wait before a login with keys is allowed; login_mu_ held.
   int64_t LoginWait(const LoginAttempt& keys, int64_t now_ms) const;
   Failures& Slot(Map<Failures>& table, const Key& key, int64_t now_ms);
+  // Clears the pair entry of keys if its account was unlocked after that
+  // entry's last attempt; login_mu_ held.
+  void ApplyUnlockLocked(const LoginAttempt& keys);
   void Settle(const LoginAttempt& a, bool failed, bool succeeded, int64_t now_ms);
   void Fail(Failures& f, const LockPolicy& policy, int64_t now_ms) const;
   template <typename T, typename Idle>
@@ -194,9 +202,10 @@ class AbuseGuard {
   const size_t max_entries_;
   std::array<unsigned char, 32> hash_key_{};
   BucketTable buckets_[5];  // by Action
-  std::mutex login_mu_;     // guards the four maps below
+  std::mutex login_mu_;     // guards the five maps below
   Map<Failures> pairs_, clients_, accounts_;
   Map<int64_t> known_good_;  // (account, client) -> last successful login
+  Map<int64_t> unlocked_;    // account -> when it was unlocked
 };
 
 }  // namespace regd::account

@@ -24,8 +24,9 @@ Status SignupService::CheckPassword(const storage::User& user, std::string_view 
                                     std::string_view client, const Message& wrong) {
   LoginAttempt attempt;
   if (guard_ != nullptr) {
-    int64_t locked_ms =
-        guard_->ReserveLogin("id:" + std::to_string(user.id), client, clock_->NowMs(), &attempt);
+    const std::string account = "id:" + std::to_string(user.id);
+    TakeUnlock(account);
+    int64_t locked_ms = guard_->ReserveLogin(account, client, clock_->NowMs(), &attempt);
     if (locked_ms != 0) return Status::RateLimited(msg::kLoginLocked, (locked_ms + 999) / 1000);
   }
   if (password.size() > 128) {
@@ -55,6 +56,7 @@ Result<Session> SignupService::LoginBySms(std::string_view mobile, std::string_v
   if (guard_ != nullptr) {
     std::string account =
         user->has_value() ? "id:" + std::to_string((*user)->id) : "login:" + std::string(mobile);
+    TakeUnlock(account);
     int64_t locked_ms = guard_->ReserveLogin(account, client.address, now, &attempt);
     if (locked_ms != 0) return Status::RateLimited(msg::kLoginLocked, (locked_ms + 999) / 1000);
   }
@@ -84,6 +86,7 @@ Result<Session> SignupService::ResetPassword(const ResetForm& f, const SessionCl
   auto user = users_->FindByMobile(f.mobile);
   if (!user.ok()) return user.status();
   if (!user->has_value()) return Status::Invalid(msg::kSmsCodeExpired);
+  if ((*user)->disabled) return Status::Forbidden(msg::kAccountDisabled);
   Result<std::string> hash = Status::Internal("not hashed");
   Status gate = hashes_->Run([&] { hash = HashPassword(f.password, options_.pwhash); });
   if (!gate.ok()) return gate;

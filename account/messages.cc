@@ -59,6 +59,7 @@ const Message kWrongPassword     {"wrong password", "密码错误", "password"};
 const Message kBadNewPassword    {"new password must be 8-20 letters, digits or _", "新密码须为8-20个字母、数字或_", "new_password"};
 const Message kNewPasswordsDiffer{"the two new passwords do not match", "两次输入的新密码不一致", "new_password2"};
 const Message kSessionNotFound   {"no such session", "找不到该会话", nullptr};
+const Message kAccountDisabled   {"account disabled", "账户已停用", nullptr};
 // clang-format on
 
 }  // namespace msg
@@ -116,6 +117,7 @@ const Message* const kAll[] = {
     &msg::kBadNewPassword,
     &msg::kNewPasswordsDiffer,
     &msg::kSessionNotFound,
+    &msg::kAccountDisabled,
 };
 
 }  // namespace

@@ -73,6 +73,7 @@ extern const Message kWrongPassword;
 extern const Message kBadNewPassword;
 extern const Message kNewPasswordsDiffer;
 extern const Message kSessionNotFound;
+extern const Message kAccountDisabled;  // 403: login, SMS login, reset, codes for them
 }  // namespace msg
 
 enum class Lang { kEn, kZh };

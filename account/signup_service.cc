@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "account/account_admin.h"
 #include "account/captcha.h"
 #include "account/messages.h"
 #include "account/rules.h"
@@ -72,6 +73,10 @@ bool DecodeCode(std::string_view v, std::string* code, int* tries) {
 int64_t CeilSeconds(int64_t ms) { return std::max<int64_t>(1, (ms + 999) / 1000); }
 
 }  // namespace
+
+std::string CodeKeyOf(CodePurpose purpose, std::string_view mobile, int64_t account) {
+  return CodeKey(purpose, CodeSubject(mobile, account));
+}
 
 Result<CodePurpose> ParseCodePurpose(std::string_view text) {
   for (CodePurpose p : {CodePurpose::kRegister, CodePurpose::kLogin, CodePurpose::kReset,
@@ -147,6 +152,8 @@ Status SignupService::SendSmsCode(std::string_view mobile, std::string_view imag
       if (user->has_value()) unsuitable = Status::Conflict(msg::kMobileTaken);
     } else if (!user->has_value()) {
       unsuitable = Status::Invalid(msg::kMobileNotRegistered);
+    } else if ((*user)->disabled) {
+      unsuitable = Status::Forbidden(msg::kAccountDisabled);  // no SMS spent on it
     }
   }
 
@@ -361,6 +368,7 @@ Result<Session> SignupService::Login(std::string_view login, std::string_view pa
   const int64_t now = clock_->NowMs();
   LoginAttempt attempt;
   auto reserve = [&](std::string_view account) -> Status {
+    TakeUnlock(account);
     int64_t locked_ms = guard_->ReserveLogin(account, client, now, &attempt);
     if (locked_ms == 0) return Status::Ok();
     return Status::RateLimited(msg::kLoginLocked, (locked_ms + 999) / 1000);
@@ -406,6 +414,7 @@ Result<Session> SignupService::Authenticate(std::string_view login, std::string_
 Result<Session> SignupService::OpenSession(const storage::User& user, bool remembered,
                                            std::optional<std::string_view> spend_code_of,
                                            const SessionClient& client, bool end_others) {
+  if (user.disabled) return Status::Forbidden(msg::kAccountDisabled);
   Session session{SessionBook::NewId(), user.username,
                   remembered ? options_.session_ttl_ms / 1000 : 0};
   int64_t ttl = remembered ? options_.session_ttl_ms : options_.browser_session_ttl_ms;
@@ -419,6 +428,8 @@ Result<Session> SignupService::OpenSession(const storage::User& user, bool remem
       Status e = sessions_.EndAll(txn, user.id, {});
       if (!e.ok()) return e;
     }
+    Status l = kv_->Put(txn, LastLoginKey(user.id), std::to_string(now), now + kLastLoginTtlMs);
+    if (!l.ok()) return l;
     return sessions_.Open(txn, user.id, session.id, now + ttl, client);
   });
   if (!s.ok()) return s;
@@ -441,7 +452,7 @@ Result<storage::User> SignupService::WhoAmI(std::string_view session_id) {
   if (!ref->has_value()) return Status::Unauthorized(msg::kNotLoggedIn);
   auto user = users_->FindById((*ref)->user_id);
   if (!user.ok()) return user.status();
-  if (!user->has_value()) return Status::Unauthorized(msg::kNotLoggedIn);
+  if (!user->has_value() || (*user)->disabled) return Status::Unauthorized(msg::kNotLoggedIn);
   return std::move(user->value());
 }
 
@@ -452,8 +463,25 @@ Result<std::pair<SessionRef, storage::User>> SignupService::Caller(std::string_v
   if (!ref->has_value()) return kNoSession;
   auto user = users_->FindById((*ref)->user_id);
   if (!user.ok()) return user.status();
-  if (!user->has_value()) return kNoSession;
+  if (!user->has_value() || (*user)->disabled) return kNoSession;
   return std::make_pair(std::move(**ref), std::move(**user));
+}
+
+void SignupService::TakeUnlock(std::string_view account) {
+  if (guard_ == nullptr || account.rfind("id:", 0) != 0) return;
+  const int64_t id = std::atoll(std::string(account.substr(3)).c_str());
+  const std::string key = UnlockKey(id);
+  const int64_t now = clock_->NowMs();
+  bool asked = false;
+  Status s = kv_->env()->View([&](Txn& txn) -> Status {
+    auto e = kv_->Get(txn, key, now);
+    if (!e.ok()) return e.status();
+    asked = e->has_value();
+    return Status::Ok();
+  });
+  if (!s.ok() || !asked) return;  // a failed read leaves the locks as they are
+  guard_->UnlockAccount(account, now);
+  kv_->env()->Update([&](Txn& txn) { return kv_->Delete(txn, key); });
 }
 
 Status SignupService::Health() {

@@ -98,6 +98,9 @@ enum class CodePurpose { kRegister, kLogin, kReset, kChangeMobile };
 // anything else kInvalid (msg::kBadPurpose).
 Result<CodePurpose> ParseCodePurpose(std::string_view text);
 const char* CodePurposeName(CodePurpose purpose);
+// The key of the code for purpose sent to mobile (change_mobile: asked by
+// account); the domain's own layout, for AccountAdmin's erasure.
+std::string CodeKeyOf(CodePurpose purpose, std::string_view mobile, int64_t account = 0);
 
 struct ResetForm {
   std::string mobile;
@@ -224,6 +227,9 @@ class SignupService {
   Status CheckSmsCode(CodePurpose purpose, std::string_view mobile, std::string_view code,
                       bool spend = false, int64_t account = 0);
   std::string CodeMac(CodePurpose purpose, std::string_view subject, std::string_view code) const;
+  // Lifts account's login locks if `regd users unlock` asked for it
+  // (AccountAdmin::Unlock): one LMDB read; "id:<n>" accounts only.
+  void TakeUnlock(std::string_view account);
   // The caller's session and account; kUnauthorized without one.
   Result<std::pair<SessionRef, storage::User>> Caller(std::string_view session_id);
   // Checks user's password under the login locks (as Login does): wrong is

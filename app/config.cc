@@ -690,6 +690,7 @@ Usage: regd [flags]            serve; each flag can also be set as REGD_<NAME> (
        regd restore SRC [--force]  put the backup SRC into --data-dir (server stopped)
        regd check              verify --data-dir; exit 0 healthy, 1 damaged
        regd events secret      print the secret that signs account events
+       regd users ...          list, show, disable, enable, delete, unlock customers
 
 )";
   const Config defaults;

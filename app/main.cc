@@ -1,4 +1,4 @@
-// regd's entry point: `regd queue|backup|restore|check|events ...` go to their
+// regd's entry point: `regd queue|backup|restore|check|events|users ...` go to their
 // commands; otherwise parse the configuration, open the log, start the App,
 // then wait for signals: SIGHUP reopens the log file (nothing else is
 // reloaded), SIGINT or SIGTERM shut down in reverse order and exit 0.
@@ -14,6 +14,7 @@
 #include "app/config.h"
 #include "app/events_cli.h"
 #include "app/queue_cli.h"
+#include "app/users_cli.h"
 #include "app/version.h"
 #include "storage/log.h"
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     if (command == "restore") return regd::app::RunRestoreCli(rest, env);
     if (command == "check") return regd::app::RunCheckCli(rest, env);
     if (command == "events") return regd::app::RunEventsCli(rest, env);
+    if (command == "users") return regd::app::RunUsersCli(rest, env);
   }
   auto config = regd::app::ParseConfig(args, env);
   if (!config.ok()) {

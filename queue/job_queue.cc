@@ -592,6 +592,22 @@ Status JobQueue::Revive(Txn& txn, Job job) {
   return s;
 }
 
+Status JobQueue::Cancel(uint64_t id) {
+  Status outcome;
+  Status s = env_->Update([&](Txn& txn) -> Status {
+    auto raw = txn.Get(jobs_, IdKey(id));
+    if (!raw.ok()) return raw.status();
+    if (!raw->has_value()) {
+      outcome = Status::NotFound("no pending job " + std::to_string(id));
+      return Status::Ok();
+    }
+    auto job = DecodeJob(id, **raw);
+    if (!job.ok()) return job.status();
+    return Remove(txn, *job);
+  });
+  return s.ok() ? outcome : s;
+}
+
 Status JobQueue::RetryNow(uint64_t id) {
   Status outcome;
   Status s = env_->Update([&](Txn& txn) -> Status {

@@ -190,6 +190,10 @@ class JobQueue {
   Result<size_t> RetryAllDead();
   // Deletes every dead job; returns how many.
   Result<size_t> PurgeDead();
+  // Deletes the pending job id (ready, delayed or leased: a lease held by a
+  // consumer, here or in another process, then acks a missing job, which is
+  // no error), releasing its dedup key. kNotFound if there is no such job.
+  Status Cancel(uint64_t id);
 
   // Wakes one consumer waiting in WaitForWork (one more job is due, or the
   // next due time changed). A busy consumer looks again before it waits.

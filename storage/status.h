@@ -36,6 +36,7 @@ class Status {
     kNotFound,          // the thing asked for does not exist (or has expired)
     kConflict,          // a uniqueness rule would be broken (username, mobile)
     kUnauthorized,      // no live session
+    kForbidden,         // the account may not do this (disabled)
     kWrongCredentials,  // a login named no user or the wrong password (one answer for both)
     kRateLimited,       // try again after retry_after seconds
     kBusy,              // overloaded; retry_after seconds
@@ -70,6 +71,7 @@ class Status {
   static Status NotFound(const Message& why) { return Status(Code::kNotFound, why); }
   static Status Conflict(const Message& why) { return Status(Code::kConflict, why); }
   static Status Unauthorized(const Message& why) { return Status(Code::kUnauthorized, why); }
+  static Status Forbidden(const Message& why) { return Status(Code::kForbidden, why); }
   static Status WrongCredentials(const Message& why) {
     return Status(Code::kWrongCredentials, why);
   }
@@ -140,6 +142,9 @@ inline std::string Status::ToString() const {
       break;
     case Code::kUnauthorized:
       name = "unauthorized";
+      break;
+    case Code::kForbidden:
+      name = "forbidden";
       break;
     case Code::kWrongCredentials:
       name = "wrong credentials";

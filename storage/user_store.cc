@@ -13,6 +13,7 @@ const char* const kMigrations[] = {
     "  mobile TEXT NOT NULL UNIQUE,"
     "  password_hash TEXT NOT NULL,"
     "  created_at_ms INTEGER NOT NULL)",
+    "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE events ("
     "  id INTEGER PRIMARY KEY,"
     "  type TEXT NOT NULL,"
@@ -26,7 +27,8 @@ const char* const kMigrations[] = {
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == UserStore::kSchemaVersion);
 
-constexpr const char* kColumns = "SELECT id, username, mobile, password_hash, created_at_ms ";
+constexpr const char* kColumns =
+    "SELECT id, username, mobile, password_hash, created_at_ms, disabled ";
 constexpr const char* kEventColumns = "SELECT id, type, user_id, username, mobile, at_ms ";
 
 }  // namespace
@@ -155,6 +157,9 @@ Status UserStore::PrepareStatements() {
       {&username_exists_, "SELECT 1 FROM users WHERE username = ?1"},
       {&mobile_exists_, "SELECT 1 FROM users WHERE mobile = ?1"},
       {&count_, "SELECT count(*) FROM users"},
+      {&set_disabled_, "UPDATE users SET disabled = ?2 WHERE id = ?1 AND disabled != ?2"},
+      {&delete_, "DELETE FROM users WHERE id = ?1"},
+      {&list_, std::string(kColumns) + "FROM users ORDER BY id DESC LIMIT ?1"},
       {&add_event_,
        "INSERT INTO events(type, user_id, username, mobile, at_ms) "
        "SELECT ?2, id, username, mobile, ?3 FROM users WHERE id = ?1"},
@@ -257,6 +262,61 @@ Status UserStore::SetMobile(int64_t id, std::string_view mobile, int64_t now_ms)
   return s;
 }
 
+Result<bool> UserStore::SetDisabled(int64_t id, bool disabled, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool changed = false;
+  Status s = InTransactionLocked([&]() -> Status {
+    Status b = set_disabled_.BindInt64(1, id);
+    if (b.ok()) b = set_disabled_.BindInt64(2, disabled ? 1 : 0);
+    Result<bool> r = b.ok() ? set_disabled_.Step() : Result<bool>(b);
+    set_disabled_.Reset();
+    if (!r.ok()) return r.status();
+    changed = sqlite3_changes(db_->get()) > 0;
+    if (changed)
+      return AddEventLocked(id, disabled ? UserEvent::kDisabled : UserEvent::kEnabled, now_ms);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!changed) {
+    by_id_.BindInt64(1, id);
+    auto user = FindOne(by_id_);
+    if (!user.ok()) return user.status();
+    if (!user->has_value()) return Status::NotFound("no such user");
+  }
+  return changed;
+}
+
+Status UserStore::Delete(int64_t id, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransactionLocked([&]() -> Status {
+    Status s = AddEventLocked(id, UserEvent::kDeleted, now_ms);  // reads the row first
+    if (!s.ok()) return s;
+    s = delete_.BindInt64(1, id);
+    Result<bool> r = s.ok() ? delete_.Step() : Result<bool>(s);
+    delete_.Reset();
+    return r.ok() ? Status::Ok() : r.status();
+  });
+}
+
+Result<std::vector<User>> UserStore::List(size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Status s = list_.BindInt64(1, static_cast<int64_t>(limit));
+  if (!s.ok()) return s;
+  std::vector<User> out;
+  for (;;) {
+    auto row = list_.Step();
+    if (!row.ok()) {
+      list_.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    out.push_back(User{list_.ColumnInt64(0), list_.ColumnText(1), list_.ColumnText(2),
+                       list_.ColumnText(3), list_.ColumnInt64(4), list_.ColumnInt64(5) != 0});
+  }
+  list_.Reset();
+  return out;
+}
+
 Result<std::vector<StoredEvent>> UserStore::ReadEvents(Stmt& st) {
   std::vector<StoredEvent> out;
   for (;;) {
@@ -315,8 +375,8 @@ Result<std::optional<User>> UserStore::FindOne(Stmt& st) {
   auto row = st.Step();
   std::optional<User> user;
   if (row.ok() && *row) {
-    user = User{st.ColumnInt64(0), st.ColumnText(1), st.ColumnText(2), st.ColumnText(3),
-                st.ColumnInt64(4)};
+    user = User{st.ColumnInt64(0), st.ColumnText(1),  st.ColumnText(2),
+                st.ColumnText(3),  st.ColumnInt64(4), st.ColumnInt64(5) != 0};
   }
   st.Reset();
   if (!row.ok()) return row.status();

@@ -4,7 +4,8 @@
 // by step inside one transaction each):
 //   users(id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,
 //         mobile TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
-//         created_at_ms INTEGER NOT NULL)
+//         created_at_ms INTEGER NOT NULL,
+//         disabled INTEGER NOT NULL DEFAULT 0)  (disabled: since version 2)
 //   events(id INTEGER PRIMARY KEY, type TEXT NOT NULL, user_id INTEGER NOT
 //          NULL, username TEXT NOT NULL, mobile TEXT NOT NULL, at_ms INTEGER
 //          NOT NULL, relayed INTEGER NOT NULL DEFAULT 0)
@@ -51,6 +52,7 @@ struct User {
   std::string mobile;
   std::string password_hash;
   int64_t created_at_ms = 0;
+  bool disabled = false;  // `regd users disable`: may not log in
 };
 
 // What happened to an account; each change of the store writes one.
@@ -109,6 +111,17 @@ class UserStore {
   // moving to one mobile one wins); kNotFound if there is no such user.
   Status SetMobile(int64_t id, std::string_view mobile, int64_t now_ms);
 
+  // Disables or enables user id, with its user.disabled / user.enabled
+  // event; false (and no event) when it already was so; kNotFound if there
+  // is no such user.
+  Result<bool> SetDisabled(int64_t id, bool disabled, int64_t now_ms);
+  // Erases user id, writing its user.deleted event (the account as it was)
+  // in the same transaction: the username and mobile are free after.
+  // kNotFound if there is no such user.
+  Status Delete(int64_t id, int64_t now_ms);
+  // Up to limit users, newest first.
+  Result<std::vector<User>> List(size_t limit);
+
   // The outbox: up to `limit` unrelayed events, oldest first.
   Result<std::vector<StoredEvent>> UnrelayedEvents(size_t limit);
   // Marks events relayed (one transaction); ids that are not there are skipped.
@@ -150,6 +163,9 @@ class UserStore {
   Stmt username_exists_;
   Stmt mobile_exists_;
   Stmt count_;
+  Stmt set_disabled_;
+  Stmt delete_;
+  Stmt list_;
   Stmt add_event_;
   Stmt unrelayed_;
   Stmt mark_relayed_;

@@ -19,6 +19,8 @@ int HttpStatusFor(const Status& s) {
       return 400;
     case Status::Code::kUnauthorized:
       return 401;
+    case Status::Code::kForbidden:
+      return 403;
     case Status::Code::kNotFound:
       return 404;
     case Status::Code::kConflict:

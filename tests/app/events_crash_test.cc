@@ -13,6 +13,7 @@
 
 #include "tests/support/fake_sms_server.h"
 #include "tests/support/recording_server.h"
+#include "tests/support/regd_client.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
@@ -40,35 +41,9 @@ std::vector<std::string> Args(const TempDir& dir, const FakeSmsServer& sms,
           "--events-secret", kSecret};
 }
 
-httplib::Client ClientFor(const RegdProcess& p) {
-  httplib::Client cli("127.0.0.1", p.port());
-  cli.set_connection_timeout(std::chrono::seconds(2));
-  cli.set_read_timeout(std::chrono::seconds(10));
-  return cli;
-}
-
 std::string Mobile(int i) {
   std::string n = std::to_string(i);
   return "137" + std::string(8 - n.size(), '0') + n;
-}
-
-// Registers username on mobile through the API; returns the session cookie.
-std::string Register(httplib::Client& cli, FakeSmsServer& sms, const std::string& username,
-                     const std::string& mobile) {
-  std::string uuid = TestServer::NewUuid();
-  REQUIRE(cli.Get("/image_codes/" + uuid + "/")->status == 200);
-  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=ABCD&image_code_id=" + uuid);
-  REQUIRE(res);
-  REQUIRE(res->status == 200);
-  auto code = sms.WaitForCode(mobile, std::chrono::seconds(10));
-  REQUIRE(code);
-  json body = {{"username", username}, {"password", "password_1"}, {"password2", "password_1"},
-               {"mobile", mobile},     {"sms_code", *code},        {"allow", true}};
-  auto reg = cli.Post("/register/", body.dump(), "application/json");
-  REQUIRE(reg);
-  REQUIRE(reg->status == 200);
-  std::string cookie = reg->get_header_value("Set-Cookie");
-  return cookie.substr(0, cookie.find(';'));  // sessionid=...
 }
 
 }  // namespace
@@ -84,11 +59,11 @@ TEST_CASE("kill -9 right after account changes loses none of their events", "[ev
     stuck.SetDelay(std::chrono::seconds(20));
     RegdProcess regd(Args(dir, sms, stuck.base_url() + "/events"), dir.Join("regd1.log"));
     REQUIRE(regd.started());
-    auto cli = ClientFor(regd);
+    auto cli = regd::testing::ClientOf(regd);
     std::string session;
     for (int i = 0; i < 6; ++i) {
       std::string username = "shopper_" + std::to_string(i);
-      session = Register(cli, sms, username, Mobile(i));
+      session = regd::testing::RegisterVia(cli, sms, username, Mobile(i));
       registered.insert(username);
     }
     json change = {{"old_password", "password_1"},
