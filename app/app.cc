@@ -54,7 +54,9 @@ Status App::Init() {
   if (!queue.ok()) return queue.status();
   queue_ = std::move(queue).value();
 
-  auto provider = sms::MakeSmsProvider(config_.sms, clock);
+  sms::SmsProviderConfig sms_config = config_.sms;
+  sms_config.site_name = config_.site_name;
+  auto provider = sms::MakeSmsProvider(sms_config, clock);
   if (!provider.ok()) return provider.status();
   provider_ = std::move(provider).value();
   queue::ConsumerPool::Options pool;
@@ -104,8 +106,9 @@ Status App::Init() {
   signup_ =
       std::make_unique<account::SignupService>(kv_.get(), queue_.get(), users_.get(), hashes_.get(),
                                                secret_.get(), clock, signup, guard_.get());
-  files_ = config_.web_root.empty() ? web::StaticFiles::Embedded()
-                                    : web::StaticFiles::FromDirectory(config_.web_root);
+  files_ = config_.web_root.empty()
+               ? web::StaticFiles::Embedded({config_.site_name, config_.terms_url})
+               : web::StaticFiles::FromDirectory(config_.web_root);
   metrics_ = std::make_unique<web::Metrics>();
   web::RouteOptions route_options;
   route_options.cookie_secure = config_.cookie_secure;

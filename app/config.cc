@@ -378,6 +378,33 @@ std::vector<Setting> MakeSettings() {
                {&Config::sms, &SmsProviderConfig::ccp_template_id_mobile_changed}, nullptr, "5")),
       Text("ccp-base-url", "URL", "Ronglian's API",
            {&Config::sms, &SmsProviderConfig::ccp_base_url}),
+      Text(
+          "site-name", "NAME",
+          "the shop's name on every built-in page (title, header) and {site} in SMS texts",
+          &Config::site_name,
+          [](const std::string& v) -> std::string {
+            if (v.empty() || v.size() > 64) return "must be 1 to 64 bytes";
+            for (unsigned char ch : v) {
+              if (ch < 0x20 || ch == 0x7f) return "must not hold control characters";
+            }
+            return "";
+          },
+          "Tea Shop"),
+      WithDefaultText(
+          "none (plain text)",
+          Text(
+              "terms-url", "URL",
+              "the register page's \"user agreement\" links here (http://, https:// or /path)",
+              &Config::terms_url,
+              [](const std::string& v) -> std::string {
+                bool ok = v.empty() || v.rfind("https://", 0) == 0 || v.rfind("http://", 0) == 0 ||
+                          (v.size() > 1 && v[0] == '/' && v[1] != '/');
+                if (ok) {
+                  for (unsigned char ch : v) ok = ok && ch > 0x20 && ch != 0x7f && ch != '"';
+                }
+                return ok ? "" : "must be an http://, https:// or /path URL without spaces";
+              },
+              "https://shop.example/terms")),
       WithDefaultText("the built-in page",
                       Text("web-root", "DIR", "serve the page's files from DIR", &Config::web_root,
                            nullptr, "/srv/www")),

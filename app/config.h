@@ -53,6 +53,8 @@ struct Config {
   int retry_max_ms = 60000;                 // --retry-max-ms: longest retry delay
   int shutdown_grace_ms = 10000;            // --shutdown-grace-ms: for running sends at stop
   std::string web_root;                     // empty: the page built into the binary
+  std::string site_name = "regd";           // --site-name: on the pages and as {site} in SMS
+  std::string terms_url;                    // --terms-url: the register page's agreement link
   std::string dev_fixed_captcha;            // tests and benchmarks only
   bool cookie_secure = false;               // add Secure to cookies (regd behind TLS)
   size_t lmdb_map_mb = 1024;                // LMDB map's maximum (it grows up to it)

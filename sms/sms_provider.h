@@ -99,8 +99,10 @@ struct SmsProviderConfig {
   std::string ccp_template_id_change_mobile;
   std::string ccp_template_id_mobile_changed;
 
+  // --site-name: the shop's name, "{site}" in the templates below.
+  std::string site_name = "regd";
   // --sms-template: the text of an SMS for providers that send text (twilio);
-  // "{code}" and "{minutes}" are replaced. Must contain "{code}".
+  // "{code}", "{minutes}" and "{site}" are replaced. Must contain "{code}".
   std::string sms_template = "Your verification code is {code}. It expires in {minutes} minutes.";
   // Per purpose (--sms-template-login, ...): empty means sms_template; each
   // set one must contain "{code}". The notice's text needs no {code}.

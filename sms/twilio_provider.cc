@@ -52,7 +52,8 @@ class TwilioSmsProvider : public SmsProvider {
     if (!config_.twilio_messaging_service_sid.empty()) {
       fields.emplace_back("MessagingServiceSid", config_.twilio_messaging_service_sid);
     }
-    fields.emplace_back("Body", RenderSmsTemplate(SmsTemplateFor(config_, msg.purpose), msg));
+    fields.emplace_back(
+        "Body", RenderSmsTemplate(SmsTemplateFor(config_, msg.purpose), msg, config_.site_name));
 
     // One client per send: httplib::Client is not safe to share between threads.
     httplib::Client cli(origin_);
@@ -89,9 +90,11 @@ std::string TwilioRecipient(const std::string& mobile) {
   return mobile;
 }
 
-std::string RenderSmsTemplate(const std::string& tmpl, const SmsMessage& msg) {
+std::string RenderSmsTemplate(const std::string& tmpl, const SmsMessage& msg,
+                              const std::string& site) {
   static const std::string kCode = "{code}";
   static const std::string kMinutes = "{minutes}";
+  static const std::string kSite = "{site}";
   std::string out;
   out.reserve(tmpl.size() + 16);
   for (size_t i = 0; i < tmpl.size();) {
@@ -101,6 +104,9 @@ std::string RenderSmsTemplate(const std::string& tmpl, const SmsMessage& msg) {
     } else if (tmpl.compare(i, kMinutes.size(), kMinutes) == 0) {
       out += std::to_string(msg.ttl_minutes);
       i += kMinutes.size();
+    } else if (tmpl.compare(i, kSite.size(), kSite) == 0) {
+      out += site;
+      i += kSite.size();
     } else {
       out.push_back(tmpl[i++]);
     }

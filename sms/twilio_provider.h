@@ -10,7 +10,7 @@
 // From and MessagingServiceSid are each sent when configured (Twilio accepts
 // either or both). To is the mobile in E.164 (TwilioRecipient). Body is
 // the purpose's template (SmsTemplateFor: --sms-template-login, ...,
-// defaulting to --sms-template) with {code} and {minutes} substituted
+// defaulting to --sms-template) with {code}, {minutes} and {site} substituted
 // (RenderSmsTemplate); the mobile_changed notice has a text of its own.
 // The base URL defaults to https://api.twilio.com; tests point it at a
 // loopback http:// fake.
@@ -48,6 +48,7 @@ std::string TwilioRecipient(const std::string& mobile);
 
 // `tmpl` with every "{code}" replaced by msg.code and every "{minutes}" by
 // msg.ttl_minutes in decimal; other text (including other braces) is kept.
-std::string RenderSmsTemplate(const std::string& tmpl, const SmsMessage& msg);
+std::string RenderSmsTemplate(const std::string& tmpl, const SmsMessage& msg,
+                              const std::string& site = "regd");
 
 }  // namespace regd::sms

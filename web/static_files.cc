@@ -58,12 +58,57 @@ std::string StaticFiles::ContentTypeFor(std::string_view path) {
   return "application/octet-stream";
 }
 
-std::unique_ptr<StaticFiles> StaticFiles::Embedded() {
+namespace {
+
+std::string EscapeAttribute(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// html with site's meta tags after its <head>; unchanged without one.
+std::string WithSite(std::string_view html, const SiteOptions& site) {
+  std::string out(html);
+  size_t head = out.find("<head>");
+  if (head == std::string::npos) return out;
+  std::string meta =
+      "\n  <meta name=\"regd-site-name\" content=\"" + EscapeAttribute(site.name) + "\">";
+  if (!site.terms_url.empty()) {
+    meta +=
+        "\n  <meta name=\"regd-terms-url\" content=\"" + EscapeAttribute(site.terms_url) + "\">";
+  }
+  out.insert(head + 6, meta);
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<StaticFiles> StaticFiles::Embedded(const SiteOptions& site) {
   std::unique_ptr<StaticFiles> files(new StaticFiles());
   for (size_t i = 0; i < kEmbeddedFileCount; ++i) {
     const EmbeddedFile& f = kEmbeddedFiles[i];
-    files->embedded_[f.path] =
-        StaticFile{std::string(f.data), ContentTypeFor(f.path), ETagOf(f.data)};
+    std::string type = ContentTypeFor(f.path);
+    std::string data =
+        type.rfind("text/html", 0) == 0 ? WithSite(f.data, site) : std::string(f.data);
+    std::string etag = ETagOf(data);
+    files->embedded_[f.path] = StaticFile{std::move(data), std::move(type), std::move(etag)};
   }
   return files;
 }

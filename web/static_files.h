@@ -33,10 +33,20 @@ struct StaticFile {
   std::string etag;  // quoted, e.g. "\"3f2a...\""
 };
 
+// The shop's own words on the built-in pages (--site-name, --terms-url).
+// Each HTML file gets them as <meta name="regd-site-name" content="...">
+// and <meta name="regd-terms-url" ...> right after <head> (HTML-escaped),
+// where the pages' script reads them before it writes any text: the page
+// stays the files built into the binary, with no request more.
+struct SiteOptions {
+  std::string name = "regd";
+  std::string terms_url;  // empty: the agreement is plain text
+};
+
 class StaticFiles {
  public:
-  // Files built into the binary.
-  static std::unique_ptr<StaticFiles> Embedded();
+  // Files built into the binary, their HTML carrying site.
+  static std::unique_ptr<StaticFiles> Embedded(const SiteOptions& site = {});
   // Files read from dir on each request (so a shop can edit its page live).
   static std::unique_ptr<StaticFiles> FromDirectory(std::string dir);
 

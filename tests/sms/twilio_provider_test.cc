@@ -334,6 +334,12 @@ TEST_CASE("twilio addresses an 11-digit Chinese mobile in E.164 and leaves other
   CHECK(TwilioRecipient("1380013800a") == "1380013800a");
 }
 
+TEST_CASE("the SMS template names the shop as {site}", "[twilio]") {
+  SmsMessage m{"13800138000", "042917", 5};
+  CHECK(RenderSmsTemplate("[{site}] code {code}", m, "Tea Shop") == "[Tea Shop] code 042917");
+  CHECK(RenderSmsTemplate("[{site}] code {code}", m) == "[regd] code 042917");
+}
+
 TEST_CASE("the SMS template substitutes every {code} and {minutes} and nothing else", "[twilio]") {
   SmsMessage m{"13800138000", "042917", 5};
   CHECK(RenderSmsTemplate("Your verification code is {code}. It expires in {minutes} minutes.",

@@ -61,12 +61,39 @@ TEST_CASE("every embedded file is found under its own path with a quoted etag", 
     INFO(e.path);
     auto f = files->Find(e.path);
     REQUIRE(f.has_value());
-    CHECK(f->data == std::string(e.data));
+    if (f->content_type.rfind("text/html", 0) == 0) {  // the site's meta tags added
+      CHECK(f->data.find("<meta name=\"regd-site-name\" content=\"regd\">") != std::string::npos);
+      CHECK(f->data.size() > e.data.size());
+    } else {
+      CHECK(f->data == std::string(e.data));
+    }
     CHECK(f->content_type == StaticFiles::ContentTypeFor(e.path));
     REQUIRE(f->etag.size() > 2);
     CHECK(f->etag.front() == '"');
     CHECK(f->etag.back() == '"');
   }
+}
+
+TEST_CASE("the shop's name and terms link reach every page's head, escaped", "[static_files]") {
+  auto files = StaticFiles::Embedded({"Tea & \"Co\" <b>", "https://shop.example/terms?a=1&b=2"});
+  for (const char* page : {"/register.html", "/login.html", "/reset.html", "/user.html"}) {
+    INFO(page);
+    auto f = files->Find(page);
+    REQUIRE(f.has_value());
+    size_t head = f->data.find("<head>");
+    size_t name = f->data.find(
+        "<meta name=\"regd-site-name\" content=\"Tea &amp; &quot;Co&quot; &lt;b&gt;\">");
+    REQUIRE(head != std::string::npos);
+    REQUIRE(name != std::string::npos);
+    CHECK(name > head);
+    CHECK(name < f->data.find("<title"));
+    CHECK(f->data.find("<meta name=\"regd-terms-url\" "
+                       "content=\"https://shop.example/terms?a=1&amp;b=2\">") != std::string::npos);
+  }
+  auto plain = StaticFiles::Embedded();
+  CHECK(plain->Find("/register.html")->data.find("regd-terms-url") == std::string::npos);
+  CHECK(plain->Find("/css/main.css")->data == files->Find("/css/main.css")->data);
+  CHECK(plain->Find("/register.html")->etag != files->Find("/register.html")->etag);
 }
 
 TEST_CASE("embedded lookup of an unknown file finds nothing", "[static_files]") {

@@ -10,10 +10,10 @@
 // "{name}" is replaced by regd.t(key, {name: ...}).
 const MESSAGES = {
   en: {
-    brand: 'regd',
-    title_register: 'Create account · regd',
-    title_login: 'Log in · regd',
-    title_user: 'Your account · regd',
+    brand: '{site}',
+    title_register: 'Create account · {site}',
+    title_login: 'Log in · {site}',
+    title_user: 'Your account · {site}',
     register_heading: 'Create your account',
     register_intro: 'It only takes a minute.',
     login_heading: 'Welcome back',
@@ -26,6 +26,9 @@ const MESSAGES = {
     label_image_code: 'Image code',
     label_sms_code: 'SMS code',
     label_allow: 'I have read and agree to the user agreement',
+    label_allow_before: 'I have read and agree to ',
+    label_allow_link: 'the user agreement',
+    label_allow_after: '',
     label_login_username: 'Username or mobile number',
     label_remember: 'Remember me',
     hint_username: '5–20 letters, digits, _ or -; not only digits',
@@ -71,7 +74,7 @@ const MESSAGES = {
     err_network: 'Cannot reach the server. Check your connection and try again.',
     err_server: 'Something went wrong. Please try again.',
     err_retry_after: 'Too many requests. Try again in {n} s.',
-    title_reset: 'Reset password · regd',
+    title_reset: 'Reset password · {site}',
     reset_heading: 'Reset your password',
     reset_intro: 'We will send a code to the mobile number of your account.',
     tab_password: 'Password',
@@ -112,10 +115,10 @@ const MESSAGES = {
     password_changed: 'Your password was changed. Log in with the new one.',
   },
   zh: {
-    brand: 'regd',
-    title_register: '用户注册 · regd',
-    title_login: '用户登录 · regd',
-    title_user: '我的账户 · regd',
+    brand: '{site}',
+    title_register: '用户注册 · {site}',
+    title_login: '用户登录 · {site}',
+    title_user: '我的账户 · {site}',
     register_heading: '用户注册',
     register_intro: '只需一分钟，即可完成注册。',
     login_heading: '欢迎回来',
@@ -128,6 +131,9 @@ const MESSAGES = {
     label_image_code: '图形验证码',
     label_sms_code: '短信验证码',
     label_allow: '我已阅读并同意用户协议',
+    label_allow_before: '我已阅读并同意',
+    label_allow_link: '用户协议',
+    label_allow_after: '',
     label_login_username: '用户名或手机号',
     label_remember: '记住我',
     hint_username: '5–20 个字符，可用字母、数字、_ 或 -，不能全为数字',
@@ -173,7 +179,7 @@ const MESSAGES = {
     err_network: '无法连接服务器，请检查网络后重试。',
     err_server: '出错了，请稍后重试。',
     err_retry_after: '请求过于频繁，请 {n} 秒后再试。',
-    title_reset: '找回密码 · regd',
+    title_reset: '找回密码 · {site}',
     reset_heading: '找回密码',
     reset_intro: '我们会向您账户绑定的手机号发送验证码。',
     tab_password: '密码登录',
@@ -230,9 +236,18 @@ const regd = (() => {
   const table = MESSAGES[lang];
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
 
+  // The shop's name and terms link, put in the page's head by the server
+  // (--site-name, --terms-url); a page without them (--web-root) is "regd".
+  const meta = (name) => {
+    const el = document.querySelector(`meta[name="${name}"]`);
+    return el ? el.getAttribute('content') : '';
+  };
+  const site = {name: meta('regd-site-name') || 'regd', termsUrl: meta('regd-terms-url')};
+
   function t(key, vars) {
     const text = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : MESSAGES.en[key] || key;
-    return text.replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? String(vars[k]) : m));
+    const all = Object.assign({site: site.name}, vars);
+    return text.replace(/\{(\w+)\}/g, (m, k) => (k in all ? String(all[k]) : m));
   }
 
   // Fills [data-i18n] text and [data-i18n-<attr>] attributes from the table.
@@ -573,6 +588,7 @@ const regd = (() => {
 
   return {
     lang,
+    site,
     t,
     applyI18n,
     loadRules,

@@ -13,6 +13,17 @@
   const smsBtn = $('get-code');
   const captchaImg = $('captcha-img');
   const smsNote = $('sms_code-note');
+  // With --terms-url, "the user agreement" is a link to the shop's terms.
+  if (regd.site.termsUrl) {
+    const label = document.querySelector('label[for="allow"]');
+    const link = document.createElement('a');
+    link.href = regd.site.termsUrl;
+    link.target = '_blank';
+    link.rel = 'noopener';
+    link.id = 'terms-link';
+    link.textContent = t('label_allow_link');
+    label.replaceChildren(t('label_allow_before'), link, t('label_allow_after'));
+  }
   const fields = {};
   for (const name of ['username', 'password', 'password2', 'mobile', 'image_code', 'sms_code', 'allow']) {
     fields[name] = $(name);
