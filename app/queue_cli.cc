@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "events/event_job.h"
 #include "queue/job_queue.h"
 #include "sms/sms_job.h"
 #include "storage/clock.h"
@@ -65,8 +66,14 @@ int Stats(queue::JobQueue& q, const Options& o) {
 }
 
 // Who an SMS job is for, as the sms layer summarizes it (the code is never
-// read); nullopt for other job types and unreadable payloads.
+// read), or an event job's account and type; nullopt for other job types
+// and unreadable payloads.
 std::optional<sms::SmsJobSummary> Summary(const queue::Job& job) {
+  if (job.type == events::kEventJobType) {  // the event's type in the purpose column
+    auto event = events::SummarizeEventJob(job.payload);
+    if (!event.ok()) return std::nullopt;
+    return sms::SmsJobSummary{event->masked_mobile, event->type};
+  }
   if (job.type != sms::kSmsJobType) return std::nullopt;
   auto summary = sms::SummarizeSmsJob(job.payload);
   if (!summary.ok()) return std::nullopt;
@@ -93,11 +100,11 @@ int List(queue::JobQueue& q, const Options& o) {
     std::printf("%s\n", arr.dump().c_str());
     return 0;
   }
-  std::printf("%-8s %-8s %-10s %-14s %-10s %8s  %-20s  %s\n", "ID", "STATE", "TYPE", "MOBILE",
+  std::printf("%-8s %-8s %-10s %-14s %-21s %8s  %-20s  %s\n", "ID", "STATE", "TYPE", "MOBILE",
               "PURPOSE", "ATTEMPTS", "RUN AT", "LAST ERROR");
   for (const auto& [job, state] : *jobs) {
     auto summary = Summary(job);
-    std::printf("%-8llu %-8s %-10s %-14s %-10s %8u  %-20s  %s\n",
+    std::printf("%-8llu %-8s %-10s %-14s %-21s %8u  %-20s  %s\n",
                 static_cast<unsigned long long>(job.id), queue::JobStateName(state),
                 job.type.c_str(), summary ? summary->masked_mobile.c_str() : "-",
                 summary ? summary->purpose.c_str() : "-", job.attempts,

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sms/http_provider_util.h"
+#include "sms/mobile_mask.h"
 #include "storage/log.h"
 
 namespace regd::events {
@@ -25,6 +26,18 @@ Result<EventJob> DecodeEventJob(std::string_view payload) {
   size_t nl = payload.find('\n');
   if (nl == std::string_view::npos || nl == 0) return Status::Invalid("event job: bad payload");
   return EventJob{std::string(payload.substr(0, nl)), std::string(payload.substr(nl + 1))};
+}
+
+Result<EventJobSummary> SummarizeEventJob(std::string_view payload) {
+  auto job = DecodeEventJob(payload);
+  if (!job.ok()) return job.status();
+  auto body = nlohmann::json::parse(job->body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body["type"].is_string() || !body["data"].is_object() ||
+      !body["data"]["mobile"].is_string()) {
+    return Status::Invalid("event job: bad body");
+  }
+  return EventJobSummary{body["type"].get<std::string>(),
+                         sms::MaskMobile(body["data"]["mobile"].get<std::string>())};
 }
 
 Result<queue::JobHandler> MakeEventJobHandler(const EventSinkConfig& sink,

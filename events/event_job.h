@@ -46,6 +46,14 @@ std::string EncodeEventJob(const EventJob& job);
 // kInvalid if payload has no '\n' or an empty webhook-id.
 Result<EventJob> DecodeEventJob(std::string_view payload);
 
+// What an operator may see of an event job (`regd queue list`): its type
+// and the account's mobile, masked. kInvalid on a malformed payload.
+struct EventJobSummary {
+  std::string type;           // "user.registered"
+  std::string masked_mobile;  // 138****8000
+};
+Result<EventJobSummary> SummarizeEventJob(std::string_view payload);
+
 struct EventSinkConfig {
   std::string url;  // http(s)://host[:port]/path
   int connect_timeout_ms = 3000;

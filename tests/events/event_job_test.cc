@@ -138,3 +138,12 @@ TEST_CASE("an events URL that is not http(s) is refused naming the flag", "[even
     CHECK(h.status().message().find("--events-url") != std::string::npos);
   }
 }
+
+TEST_CASE("an operator sees an event job's type and masked mobile, nothing more", "[event_job]") {
+  auto summary = regd::events::SummarizeEventJob(EncodeEventJob(MakeEventJob(Alice())));
+  REQUIRE(summary.ok());
+  CHECK(summary->type == "user.mobile_changed");
+  CHECK(summary->masked_mobile == "139****9000");
+  CHECK_FALSE(regd::events::SummarizeEventJob("evt_1\nnot json").ok());
+  CHECK_FALSE(regd::events::SummarizeEventJob("evt_1\n{\"type\":1}").ok());
+}
