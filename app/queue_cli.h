@@ -5,7 +5,8 @@
 //   regd queue stats                      jobs per state, oldest ready age
 //   regd queue list [--state S] [--limit N]  S: ready|leased|delayed|dead;
 //                                         an SMS job's mobile (masked,
-//                                         150****3112) and purpose
+//                                         150****3112) and purpose; an
+//                                         event job's mobile and type
 //   regd queue retry ID                   make a waiting or dead job due now
 //                                         (a running server's idle consumers
 //                                         look again every second)
