@@ -169,6 +169,9 @@ Status UserStore::PrepareStatements() {
       {&events_of_,
        std::string(kEventColumns) + "FROM events WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2"},
       {&prune_events_, "DELETE FROM events WHERE relayed = 1 AND at_ms < ?1"},
+      {&trim_events_,
+       "DELETE FROM events WHERE user_id = ?1 AND relayed = 1 AND id <= (SELECT id FROM events "
+       "WHERE user_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"},
   };
   for (const auto& p : all) {
     auto st = db_->Prepare(p.sql);
@@ -196,7 +199,11 @@ Status UserStore::AddEventLocked(int64_t id, UserEvent event, int64_t now_ms) {
   st.Reset();
   if (!r.ok()) return r.status();
   if (sqlite3_changes(db_->get()) == 0) return Status::NotFound("no such user");
-  return Status::Ok();
+  s = trim_events_.BindInt64(1, id);
+  if (s.ok()) s = trim_events_.BindInt64(2, kMaxEventsPerUser);
+  r = s.ok() ? trim_events_.Step() : Result<bool>(s);
+  trim_events_.Reset();
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 Result<int64_t> UserStore::Create(std::string_view username, std::string_view mobile,

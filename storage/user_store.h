@@ -20,7 +20,9 @@
 // committed always has its event, whatever crashes next. The relay
 // (events/outbox_relay) reads unrelayed events, hands them to the job
 // queue and marks them relayed; rows are kept for the audit (EventsOf)
-// until PruneEvents.
+// until PruneEvents, and at most kMaxEventsPerUser relayed ones per account
+// (each new event drops that account's oldest beyond it), so an account
+// changed in a loop cannot grow the table without bound.
 // The store keeps password hashes only; hashing is the caller's (password.h).
 // Usernames are case-sensitive, as in Django. Check (for `regd check`)
 // verifies the file, its schema version and the table's shape.
@@ -81,6 +83,7 @@ struct StoredEvent {
 class UserStore {
  public:
   static constexpr int kSchemaVersion = 2;
+  static constexpr int kMaxEventsPerUser = 100;
 
   static Result<std::unique_ptr<UserStore>> Open(const std::string& path);
 
@@ -171,6 +174,7 @@ class UserStore {
   Stmt mark_relayed_;
   Stmt events_of_;
   Stmt prune_events_;
+  Stmt trim_events_;
 };
 
 }  // namespace regd::storage

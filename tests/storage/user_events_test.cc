@@ -138,3 +138,36 @@ TEST_CASE("a version 1 users database is migrated and keeps its users", "[user_e
   REQUIRE(store->SetMobile(1, "13900139000", kNow).ok());
   CHECK(Unrelayed(store.get()).size() == 1);
 }
+
+TEST_CASE("an account keeps at most kMaxEventsPerUser relayed events", "[user_events]") {
+  TempDir dir;
+  auto store = OpenStore(dir.Join("users.sqlite3"));
+  auto id = store->Create("alice", "13800138000", "h", kNow);
+  auto other = store->Create("bobby", "13900139000", "h", kNow);
+  REQUIRE(id.ok());
+  REQUIRE(other.ok());
+  const int n = UserStore::kMaxEventsPerUser + 50;
+  for (int i = 0; i < n; ++i) {
+    REQUIRE(store->SetPasswordHash(*id, "h", UserEvent::kPasswordChanged, kNow + i).ok());
+    if (i == 10) {  // the first ones are relayed by now; the rest wait
+      std::vector<int64_t> ids;
+      for (const auto& e : Unrelayed(store.get())) ids.push_back(e.id);
+      REQUIRE(store->MarkRelayed(ids).ok());
+    }
+  }
+  // Unrelayed events are never dropped (they must still be delivered).
+  auto pending = store->UnrelayedEvents(1000);
+  REQUIRE(pending.ok());
+  CHECK(pending->size() == static_cast<size_t>(n - 11));
+  std::vector<int64_t> ids;
+  for (const auto& e : *pending) ids.push_back(e.id);
+  REQUIRE(store->MarkRelayed(ids).ok());
+  REQUIRE(store->SetPasswordHash(*id, "h", UserEvent::kPasswordReset, kNow + n).ok());
+  auto audit = store->EventsOf(*id, 1000);
+  REQUIRE(audit.ok());
+  CHECK(audit->size() == static_cast<size_t>(UserStore::kMaxEventsPerUser));
+  CHECK((*audit)[0].type == "user.password_reset");  // the newest kept
+  auto bobby = store->EventsOf(*other, 10);
+  REQUIRE(bobby.ok());
+  CHECK(bobby->size() == 1);  // another account's untouched
+}
