@@ -13,13 +13,6 @@ namespace regd::account {
 
 using storage::Txn;
 
-namespace {
-
-// How long the old mobile's notice of a change may wait in the queue.
-constexpr int64_t kNoticeTtlMs = 24LL * 3600 * 1000;
-
-}  // namespace
-
 Status SignupService::CheckPassword(const storage::User& user, std::string_view password,
                                     std::string_view client, const Message& wrong) {
   LoginAttempt attempt;
@@ -153,13 +146,8 @@ Status SignupService::ChangeMobile(std::string_view session_id, const MobileChan
   if (!s.ok()) return s;
   s = users_->SetMobile(user.id, f.mobile, clock_->NowMs());  // UNIQUE decides a race
   if (s.code() == Status::Code::kConflict) return Status::Conflict(msg::kMobileTaken);
-  if (!s.ok()) return s;
-  const int64_t now = clock_->NowMs();
-  sms::SmsJob notice{user.mobile, "", now + kNoticeTtlMs, sms::kSmsPurposeMobileChanged};
-  s = kv_->env()->Update([&](Txn& txn) -> Status {
-    return queue_->Enqueue(txn, sms::kSmsJobType, sms::EncodeSmsJob(notice, secret_), now).status();
-  });
-  if (s.ok()) queue_->NotifyEnqueued();
+  // The notice SMS to the old mobile goes out from the change's own event
+  // (events/outbox_relay), so a crash cannot keep one without the other.
   return s;
 }
 

@@ -113,17 +113,21 @@ Status SessionBook::Open(Txn& txn, int64_t user_id, std::string_view id, int64_t
     Status s = Drop(kv_, txn, user_id, (*live)[i]);
     if (!s.ok()) return s;
   }
-  return Index(txn, user_id, KeyHash(id), expires_ms, client).status();
+  // Strictly after the account's newest, so "newest first" and "the oldest
+  // ends" never meet a tie (two logins in one millisecond).
+  const int64_t after = live->empty() ? 0 : (*live)[0].created_ms + 1;
+  return Index(txn, user_id, KeyHash(id), expires_ms, client, after).status();
 }
 
 Result<std::string> SessionBook::Index(Txn& txn, int64_t user_id, const std::string& key_hash,
-                                       int64_t expires_ms, const SessionClient& client) {
+                                       int64_t expires_ms, const SessionClient& client,
+                                       int64_t not_before_ms) {
   unsigned char raw[12];
   randombytes_buf(raw, sizeof(raw));
   SessionInfo info;
   info.handle = Hex(raw, sizeof(raw));
   info.key_hash = key_hash;
-  info.created_ms = info.last_seen_ms = clock_->NowMs();
+  info.created_ms = info.last_seen_ms = std::max(clock_->NowMs(), not_before_ms);
   info.ip = MaskAddress(client.address);
   info.user_agent = client.user_agent.substr(0, kMaxUserAgent);
   Status s = kv_->Put(txn, SessKey(info.key_hash), std::to_string(user_id) + ":" + info.handle,

@@ -97,9 +97,11 @@ class SessionBook {
   Result<std::vector<SessionInfo>> List(storage::Txn& txn, int64_t user_id);
 
  private:
-  // Writes a session's two keys with a new handle; returns the handle.
+  // Writes a session's two keys with a new handle, created now or at
+  // not_before_ms if that is later; returns the handle.
   Result<std::string> Index(storage::Txn& txn, int64_t user_id, const std::string& key_hash,
-                            int64_t expires_ms, const SessionClient& client);
+                            int64_t expires_ms, const SessionClient& client,
+                            int64_t not_before_ms = 0);
   // Gives a session from before handles (sess: value "<user id>") its
   // handle and index entry, so it is listed and ended like the others.
   Status Adopt(std::string_view id, SessionRef* ref);

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "events/event_job.h"
+#include "sms/sms_job.h"
+#include "sms/sms_provider.h"
 #include "storage/log.h"
 
 namespace regd::events {
@@ -42,22 +44,35 @@ Result<size_t> OutboxRelay::RelayOnce() {
   if (events->empty()) return size_t{0};
   std::vector<int64_t> ids;
   for (const auto& e : *events) ids.push_back(e.id);
-  if (options_.deliver) {
-    const int64_t now = clock_->NowMs();
-    Status s = env_->Update([&](storage::Txn& txn) -> Status {
-      for (const auto& e : *events) {
-        const std::string key = "event:" + std::to_string(e.id);
+  const int64_t now = clock_->NowMs();
+  bool queued = false;
+  Status s = env_->Update([&](storage::Txn& txn) -> Status {
+    queued = false;  // a batch rerun after a map resize starts over
+    for (const auto& e : *events) {
+      if (e.type == storage::UserEventType(storage::UserEvent::kMobileChanged) &&
+          !e.previous_mobile.empty()) {
+        const std::string key = "notice:" + std::to_string(e.id);
         queue::EnqueueOptions o;
         o.dedup_key = key;
-        auto id = queue_->Enqueue(txn, kEventJobType, EncodeEventJob(MakeEventJob(e)), now, o);
+        sms::SmsJob notice{e.previous_mobile, "", e.at_ms + kNoticeTtlMs,
+                           sms::kSmsPurposeMobileChanged};
+        auto id = queue_->Enqueue(txn, sms::kSmsJobType, sms::EncodeSmsJob(notice), now, o);
         if (!id.ok()) return id.status();
+        queued = true;
       }
-      return Status::Ok();
-    });
-    if (!s.ok()) return s;
-    queue_->NotifyEnqueued();
-  }
-  Status s = users_->MarkRelayed(ids);
+      if (!options_.deliver) continue;
+      const std::string key = "event:" + std::to_string(e.id);
+      queue::EnqueueOptions o;
+      o.dedup_key = key;
+      auto id = queue_->Enqueue(txn, kEventJobType, EncodeEventJob(MakeEventJob(e)), now, o);
+      if (!id.ok()) return id.status();
+      queued = true;
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (queued) queue_->NotifyEnqueued();
+  s = users_->MarkRelayed(ids);
   if (!s.ok()) return s;
   return ids.size();
 }

@@ -11,6 +11,10 @@
 // receiver drop the repeat). Nothing is marked before it is in the queue, so
 // no event is lost. Without a receiver (deliver = false) events are marked
 // relayed without a job: they stay as the audit trail only.
+// A user.mobile_changed event also queues, in the same LMDB transaction and
+// whether or not there is a receiver, the notice SMS to the mobile the
+// account left (dedup key "notice:<id>", valid kNoticeTtlMs): the change
+// and its notice cannot come apart, whatever crashes when.
 // The relay looks every poll_ms (events written by `regd users` in another
 // process are seen that way) and at once after Notify (this process).
 // Once an hour it deletes relayed events older than audit_days.
@@ -34,6 +38,8 @@ namespace regd::events {
 class OutboxRelay {
  public:
   static constexpr size_t kBatch = 256;
+  // How long the old mobile's notice of a change may wait in the queue.
+  static constexpr int64_t kNoticeTtlMs = 24LL * 3600 * 1000;
 
   struct Options {
     bool deliver = false;  // a receiver is configured (--events-url)

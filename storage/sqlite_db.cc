@@ -43,7 +43,9 @@ Stmt& Stmt::operator=(Stmt&& o) noexcept {
 Stmt::~Stmt() { sqlite3_finalize(s_); }
 
 Status Stmt::BindText(int i, std::string_view v) {
-  int rc = sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  // An empty view may have no data pointer, which SQLite would bind as NULL.
+  const char* data = v.data() != nullptr ? v.data() : "";
+  int rc = sqlite3_bind_text(s_, i, data, static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return rc == SQLITE_OK ? Status::Ok() : SqliteError(sqlite3_db_handle(s_), rc, "bind");
 }
 

@@ -21,7 +21,8 @@ const char* const kMigrations[] = {
     "  username TEXT NOT NULL,"
     "  mobile TEXT NOT NULL,"
     "  at_ms INTEGER NOT NULL,"
-    "  relayed INTEGER NOT NULL DEFAULT 0);"
+    "  relayed INTEGER NOT NULL DEFAULT 0,"
+    "  previous_mobile TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX events_unrelayed ON events(id) WHERE relayed = 0;"
     "CREATE INDEX events_by_user ON events(user_id, id)",
 };
@@ -29,7 +30,8 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == UserStore::kSchema
 
 constexpr const char* kColumns =
     "SELECT id, username, mobile, password_hash, created_at_ms, disabled ";
-constexpr const char* kEventColumns = "SELECT id, type, user_id, username, mobile, at_ms ";
+constexpr const char* kEventColumns =
+    "SELECT id, type, user_id, username, mobile, at_ms, previous_mobile ";
 
 }  // namespace
 
@@ -161,8 +163,8 @@ Status UserStore::PrepareStatements() {
       {&delete_, "DELETE FROM users WHERE id = ?1"},
       {&list_, std::string(kColumns) + "FROM users ORDER BY id DESC LIMIT ?1"},
       {&add_event_,
-       "INSERT INTO events(type, user_id, username, mobile, at_ms) "
-       "SELECT ?2, id, username, mobile, ?3 FROM users WHERE id = ?1"},
+       "INSERT INTO events(type, user_id, username, mobile, at_ms, previous_mobile) "
+       "SELECT ?2, id, username, mobile, ?3, ?4 FROM users WHERE id = ?1"},
       {&unrelayed_,
        std::string(kEventColumns) + "FROM events WHERE relayed = 0 ORDER BY id LIMIT ?1"},
       {&mark_relayed_, "UPDATE events SET relayed = 1 WHERE id = ?1"},
@@ -190,11 +192,13 @@ Status UserStore::InTransactionLocked(const std::function<Status()>& body) {
   return s;
 }
 
-Status UserStore::AddEventLocked(int64_t id, UserEvent event, int64_t now_ms) {
+Status UserStore::AddEventLocked(int64_t id, UserEvent event, int64_t now_ms,
+                                 std::string_view previous_mobile) {
   Stmt& st = add_event_;
   Status s = st.BindInt64(1, id);
   if (s.ok()) s = st.BindText(2, UserEventType(event));
   if (s.ok()) s = st.BindInt64(3, now_ms);
+  if (s.ok()) s = st.BindText(4, previous_mobile);
   Result<bool> r = s.ok() ? st.Step() : Result<bool>(s);
   st.Reset();
   if (!r.ok()) return r.status();
@@ -262,8 +266,13 @@ Status UserStore::SetPasswordHash(int64_t id, std::string_view password_hash, Us
 Status UserStore::SetMobile(int64_t id, std::string_view mobile, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   Status s = InTransactionLocked([&]() -> Status {
+    Status b = by_id_.BindInt64(1, id);
+    if (!b.ok()) return b;
+    auto before = FindOne(by_id_);
+    if (!before.ok()) return before.status();
+    if (!before->has_value()) return Status::NotFound("no such user");
     Status u = UpdateById(db_->get(), set_mobile_, id, mobile);
-    return u.ok() ? AddEventLocked(id, UserEvent::kMobileChanged, now_ms) : u;
+    return u.ok() ? AddEventLocked(id, UserEvent::kMobileChanged, now_ms, (*before)->mobile) : u;
   });
   if (s.code() == Status::Code::kConflict) return Status::Conflict("mobile already registered");
   return s;
@@ -334,7 +343,8 @@ Result<std::vector<StoredEvent>> UserStore::ReadEvents(Stmt& st) {
     }
     if (!*row) break;
     out.push_back(StoredEvent{st.ColumnInt64(0), st.ColumnText(1), st.ColumnInt64(2),
-                              st.ColumnText(3), st.ColumnText(4), st.ColumnInt64(5)});
+                              st.ColumnText(3), st.ColumnText(4), st.ColumnInt64(5),
+                              st.ColumnText(6)});
   }
   st.Reset();
   return out;

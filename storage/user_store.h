@@ -8,7 +8,8 @@
 //         disabled INTEGER NOT NULL DEFAULT 0)  (disabled: since version 2)
 //   events(id INTEGER PRIMARY KEY, type TEXT NOT NULL, user_id INTEGER NOT
 //          NULL, username TEXT NOT NULL, mobile TEXT NOT NULL, at_ms INTEGER
-//          NOT NULL, relayed INTEGER NOT NULL DEFAULT 0)
+//          NOT NULL, relayed INTEGER NOT NULL DEFAULT 0, previous_mobile
+//          TEXT NOT NULL DEFAULT '')
 //     + index events_unrelayed (id) WHERE relayed = 0, events_by_user
 //       (user_id, id)
 // Uniqueness of username and mobile is enforced by the database, so of two
@@ -78,6 +79,7 @@ struct StoredEvent {
   std::string username;
   std::string mobile;
   int64_t at_ms = 0;
+  std::string previous_mobile;  // user.mobile_changed: the mobile it left; else ""
 };
 
 class UserStore {
@@ -152,7 +154,8 @@ class UserStore {
   // Runs body inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK when it fails). mu_ held.
   Status InTransactionLocked(const std::function<Status()>& body);
   // Appends event for user id at now_ms, from the row as it is now. mu_ held.
-  Status AddEventLocked(int64_t id, UserEvent event, int64_t now_ms);
+  Status AddEventLocked(int64_t id, UserEvent event, int64_t now_ms,
+                        std::string_view previous_mobile = {});
   Result<std::vector<StoredEvent>> ReadEvents(Stmt& stmt);  // mu_ held
 
   std::mutex mu_;

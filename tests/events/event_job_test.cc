@@ -26,7 +26,7 @@ namespace {
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 regd::storage::StoredEvent Alice() {
-  return {42, "user.mobile_changed", 7, "alice", "13900139000", 1'790'000'000'000};
+  return {42, "user.mobile_changed", 7, "alice", "13900139000", 1'790'000'000'000, "13800138000"};
 }
 
 Job EventJobFor(const regd::storage::StoredEvent& e) {

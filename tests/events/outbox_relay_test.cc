@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "events/event_job.h"
+#include "sms/sms_job.h"
+#include "sms/sms_provider.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/temp_dir.h"
 
@@ -147,4 +149,27 @@ TEST_CASE("the running relay picks up an event committed by another connection",
   }
   relay.Stop();
   CHECK(queued);
+}
+
+TEST_CASE("a change of mobile queues the notice to the old mobile from its event, once",
+          "[outbox_relay]") {
+  RelayRig f;
+  auto id = f.users->Create("alice", "13800138000", "h", f.clock.NowMs());
+  REQUIRE(id.ok());
+  REQUIRE(f.users->SetMobile(*id, "13900139000", f.clock.NowMs()).ok());
+  OutboxRelay relay = f.Relay(/*deliver=*/false);  // no receiver: the notice all the same
+  REQUIRE(relay.RelayOnce().ok());
+  f.ForgetRelayed();  // a crash before SQLite heard: relayed again
+  REQUIRE(relay.RelayOnce().ok());
+  auto all = f.queue->List(std::nullopt, 100);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 1);
+  const Job& job = (*all)[0].first;
+  CHECK(job.type == regd::sms::kSmsJobType);
+  auto sms = regd::sms::DecodeSmsJob(job.payload);
+  REQUIRE(sms.ok());
+  CHECK(sms->mobile == "13800138000");  // the mobile it left
+  CHECK(sms->code.empty());
+  CHECK(sms->purpose == regd::sms::kSmsPurposeMobileChanged);
+  CHECK(sms->expires_at_ms == f.clock.NowMs() + OutboxRelay::kNoticeTtlMs);
 }
