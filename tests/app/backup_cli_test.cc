@@ -18,17 +18,22 @@
 #include "storage/files.h"
 #include "storage/lmdb_env.h"
 #include "tests/support/fake_sms_server.h"
+#include "tests/support/regd_client.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/test_server.h"
 
 using Catch::Matchers::Contains;
+using regd::testing::AskCode;
+using regd::testing::ClientOf;
 using regd::testing::CommandOutput;
+using regd::testing::Describe;
 using regd::testing::FakeSmsServer;
+using regd::testing::LoginStatus;
+using regd::testing::NumberedMobile;
 using regd::testing::RegdProcess;
 using regd::testing::RunRegdCapturing;
 using regd::testing::TempDir;
-using regd::testing::TestServer;
+using regd::testing::TestRegdArgs;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -38,32 +43,9 @@ constexpr const char* kPassword = "password_1";
 std::vector<std::string> ServerArgs(const std::string& data, const FakeSmsServer& sms) {
   // Failed sends are retried within a second, up to 100 times: a job for an
   // unreachable phone stays pending for the whole test.
-  return {"--port",          "0",       "--data-dir",          data,
-          "--sms-provider",  "webhook", "--sms-webhook-url",   sms.url(),
-          "--pwhash",        "min",     "--dev-fixed-captcha", TestServer::kCaptcha,
-          "--access-log",    "false",   "--sms-rate",          "off",
-          "--retry-base-ms", "200",     "--retry-max-ms",      "1000",
-          "--max-attempts",  "100",     "--abuse-limits",      "off"};
-}
-
-httplib::Client ClientFor(const RegdProcess& p) {
-  httplib::Client cli("127.0.0.1", p.port());
-  cli.set_connection_timeout(std::chrono::seconds(2));
-  cli.set_read_timeout(std::chrono::seconds(10));
-  return cli;
-}
-
-std::string Mobile(const std::string& prefix, int i) {
-  std::string n = std::to_string(i);
-  return prefix + std::string(8 - n.size(), '0') + n;
-}
-
-int RequestCode(httplib::Client& cli, const std::string& mobile) {
-  std::string uuid = TestServer::NewUuid();
-  if (!cli.Get("/image_codes/" + uuid + "/")) return -1;
-  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=" + TestServer::kCaptcha +
-                     "&image_code_id=" + uuid);
-  return res ? res->status : -1;
+  return TestRegdArgs(data, sms.url(),
+                      {"--sms-rate", "off", "--retry-base-ms", "200", "--retry-max-ms", "1000",
+                       "--max-attempts", "100", "--abuse-limits", "off"});
 }
 
 int Register(httplib::Client& cli, const std::string& username, const std::string& mobile,
@@ -74,22 +56,12 @@ int Register(httplib::Client& cli, const std::string& username, const std::strin
   return res ? res->status : -1;
 }
 
-int Login(httplib::Client& cli, const std::string& username) {
-  nlohmann::json body = {{"username", username}, {"password", kPassword}};
-  auto res = cli.Post("/login/", body.dump(), "application/json");
-  return res ? res->status : -1;
-}
-
 // A user registered from scratch through HTTP; false if any step failed.
 bool SignUp(httplib::Client& cli, FakeSmsServer& sms, const std::string& username,
             const std::string& mobile) {
-  if (RequestCode(cli, mobile) != 200) return false;
+  if (AskCode(cli, mobile) != 200) return false;
   auto code = sms.WaitForCode(mobile, std::chrono::seconds(10));
   return code && Register(cli, username, mobile, *code) == 200;
-}
-
-std::string Describe(const CommandOutput& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
 }
 
 unsigned Mode(const std::string& path) {
@@ -104,14 +76,15 @@ void MakeDataDir(const TempDir& dir, const std::string& data,
   FakeSmsServer sms;
   RegdProcess regd(ServerArgs(data, sms), dir.Join("make.log"));
   REQUIRE(regd.started());
-  auto cli = ClientFor(regd);
+  auto cli = ClientOf(regd);
   for (size_t i = 0; i < usernames.size(); ++i) {
-    REQUIRE(SignUp(cli, sms, usernames[i], Mobile("139", first_mobile + static_cast<int>(i))));
+    REQUIRE(
+        SignUp(cli, sms, usernames[i], NumberedMobile("139", first_mobile + static_cast<int>(i))));
   }
 }
 
 int CountUsername(const RegdProcess& p, const std::string& username) {
-  auto cli = ClientFor(p);
+  auto cli = ClientOf(p);
   auto res = cli.Get("/usernames/" + username + "/count/");
   REQUIRE(res);
   REQUIRE(res->status == 200);
@@ -136,21 +109,21 @@ TEST_CASE("a backup taken under load restores every acknowledged user and pendin
   std::atomic<bool> stop{false};
   std::atomic<int> next{0};
   auto registrar = [&] {
-    auto cli = ClientFor(regd);
+    auto cli = ClientOf(regd);
     while (!stop) {
       int i = next++;
       std::string username = "user_" + std::to_string(100000 + i);
-      if (SignUp(cli, sms, username, Mobile("139", i))) {
+      if (SignUp(cli, sms, username, NumberedMobile("139", i))) {
         std::lock_guard<std::mutex> lock(mu);
         users.emplace_back(username, SteadyClock::now());
       }
     }
   };
   auto requester = [&] {
-    auto cli = ClientFor(regd);
+    auto cli = ClientOf(regd);
     while (!stop) {
-      std::string mobile = Mobile("137", next++);
-      if (RequestCode(cli, mobile) == 200) {
+      std::string mobile = NumberedMobile("137", next++);
+      if (AskCode(cli, mobile) == 200) {
         std::lock_guard<std::mutex> lock(mu);
         pending.emplace_back(mobile, SteadyClock::now());
       }
@@ -199,10 +172,10 @@ TEST_CASE("a backup taken under load restores every acknowledged user and pendin
   FakeSmsServer phones;
   RegdProcess again(ServerArgs(restored, phones), dir.Join("restored.log"));
   REQUIRE(again.started());
-  auto cli = ClientFor(again);
+  auto cli = ClientOf(again);
   for (const std::string& username : acked_users) {
     INFO(username);
-    CHECK(Login(cli, username) == 200);
+    CHECK(LoginStatus(cli, username, kPassword) == 200);
   }
   std::set<std::string> delivered;
   for (int i = 0; i < 200; ++i) {
@@ -292,8 +265,8 @@ TEST_CASE("a restore refuses a data dir a server is running on", "[backup_cli]")
   CHECK_THAT(r.err, Contains("in use by regd (pid " + std::to_string(regd.pid()) + ")") &&
                         Contains("stop the server"));
   CHECK(CountUsername(regd, "bob_0001") == 0);  // untouched
-  auto cli = ClientFor(regd);
-  CHECK(RequestCode(cli, Mobile("139", 7)) == 200);  // and serving
+  auto cli = ClientOf(regd);
+  CHECK(AskCode(cli, NumberedMobile("139", 7)) == 200);  // and serving
 }
 
 TEST_CASE("a restore refuses a data dir another process has open", "[backup_cli]") {
@@ -319,10 +292,10 @@ TEST_CASE("a restore refuses a data dir that is not empty unless --force, which 
     FakeSmsServer sms;
     RegdProcess regd(ServerArgs(data, sms), dir.Join("1.log"));
     REQUIRE(regd.started());
-    auto cli = ClientFor(regd);
-    REQUIRE(SignUp(cli, sms, "before_backup", Mobile("139", 1)));
+    auto cli = ClientOf(regd);
+    REQUIRE(SignUp(cli, sms, "before_backup", NumberedMobile("139", 1)));
     REQUIRE(RunRegdCapturing({"backup", dir.Join("b"), "--data-dir", data}).exit_code == 0);
-    REQUIRE(SignUp(cli, sms, "after_backup", Mobile("139", 2)));
+    REQUIRE(SignUp(cli, sms, "after_backup", NumberedMobile("139", 2)));
   }
   std::ofstream(data + "/notes.txt") << "the operator's";
 
@@ -342,8 +315,8 @@ TEST_CASE("a restore refuses a data dir that is not empty unless --force, which 
   REQUIRE(regd.started());
   CHECK(CountUsername(regd, "before_backup") == 1);
   CHECK(CountUsername(regd, "after_backup") == 0);
-  auto cli = ClientFor(regd);
-  CHECK(Login(cli, "before_backup") == 200);
+  auto cli = ClientOf(regd);
+  CHECK(LoginStatus(cli, "before_backup", kPassword) == 200);
 }
 
 TEST_CASE("a restore refuses what is not a backup, or a damaged one, and changes nothing",

@@ -19,39 +19,32 @@
 #include "storage/user_store.h"
 #include "tests/support/fake_sms_server.h"
 #include "tests/support/lmdb_keys.h"
+#include "tests/support/regd_client.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 using Catch::Matchers::Contains;
+using regd::testing::AskCode;
+using regd::testing::ClientOf;
 using regd::testing::CommandOutput;
+using regd::testing::Describe;
 using regd::testing::FakeSmsServer;
 using regd::testing::Key64;
 using regd::testing::RegdProcess;
 using regd::testing::RunRegdCapturing;
 using regd::testing::TempDir;
-using regd::testing::TestServer;
+using regd::testing::TestRegdArgs;
 
 namespace {
 
 std::vector<std::string> ServerArgs(const std::string& data, const FakeSmsServer& sms) {
-  return {"--port",         "0",       "--data-dir",          data,
-          "--sms-provider", "webhook", "--sms-webhook-url",   sms.url(),
-          "--pwhash",       "min",     "--dev-fixed-captcha", TestServer::kCaptcha,
-          "--access-log",   "false",   "--retry-base-ms",     "60000"};
+  return TestRegdArgs(data, sms.url(), {"--retry-base-ms", "60000"});
 }
 
 int RequestCode(const RegdProcess& p, const std::string& mobile) {
-  httplib::Client cli("127.0.0.1", p.port());
-  std::string uuid = TestServer::NewUuid();
-  if (!cli.Get("/image_codes/" + uuid + "/")) return -1;
-  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=" + TestServer::kCaptcha +
-                     "&image_code_id=" + uuid);
-  return res ? res->status : -1;
-}
-
-std::string Describe(const CommandOutput& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+  auto cli = ClientOf(p);
+  return AskCode(cli, mobile);
 }
 
 // A stopped data dir with users (enough for many SQLite pages), expiring

@@ -14,46 +14,25 @@
 #include <thread>
 
 #include "tests/support/fake_sms_server.h"
+#include "tests/support/regd_client.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/test_server.h"
 
+using regd::testing::AskCode;
+using regd::testing::ClientOf;
 using regd::testing::FakeSmsServer;
+using regd::testing::NumberedMobile;
 using regd::testing::RegdProcess;
 using regd::testing::TempDir;
-using regd::testing::TestServer;
+using regd::testing::TestRegdArgs;
 
 namespace {
 
 std::vector<std::string> Args(const TempDir& dir, const FakeSmsServer& sms) {
-  return {"--port",         "0",       "--data-dir",          dir.Join("data"),
-          "--sms-provider", "webhook", "--sms-webhook-url",   sms.url(),
-          "--pwhash",       "min",     "--dev-fixed-captcha", "ABCD",
-          "--access-log",   "false",   "--sms-rate",          "off",
-          "--abuse-limits", "off"};
+  return TestRegdArgs(dir.Join("data"), sms.url(), {"--sms-rate", "off", "--abuse-limits", "off"});
 }
 
-httplib::Client ClientFor(const RegdProcess& p) {
-  httplib::Client cli("127.0.0.1", p.port());
-  cli.set_connection_timeout(std::chrono::seconds(2));
-  cli.set_read_timeout(std::chrono::seconds(10));
-  return cli;
-}
-
-// Captcha + SMS request; returns the /sms_codes/ status, or -1 when the
-// connection failed (the server died mid-request).
-int RequestCode(httplib::Client& cli, const std::string& mobile) {
-  std::string uuid = TestServer::NewUuid();
-  auto img = cli.Get("/image_codes/" + uuid + "/");
-  if (!img) return -1;
-  auto res = cli.Get("/sms_codes/" + mobile + "/?image_code=ABCD&image_code_id=" + uuid);
-  return res ? res->status : -1;
-}
-
-std::string Mobile(int i) {
-  std::string n = std::to_string(i);
-  return "139" + std::string(8 - n.size(), '0') + n;
-}
+std::string Mobile(int i) { return NumberedMobile("139", i); }
 
 // Waits at least min_wait, and then until more than `before` codes were
 // acknowledged (at most 30 s): the kill must land under load, however slow
@@ -88,9 +67,9 @@ TEST_CASE("after kill -9 every acknowledged code is still delivered and usable",
   {
     RegdProcess regd(Args(dir, sms), dir.Join("regd1.log"));
     REQUIRE(regd.started());
-    auto cli = ClientFor(regd);
+    auto cli = ClientOf(regd);
     for (int i = 0; i < 10; ++i) {
-      REQUIRE(RequestCode(cli, Mobile(i)) == 200);
+      REQUIRE(AskCode(cli, Mobile(i)) == 200);
       acked.push_back(Mobile(i));
     }
     regd.Kill9();  // right after the last 200
@@ -115,7 +94,7 @@ TEST_CASE("after kill -9 every acknowledged code is still delivered and usable",
   for (const auto& mobile : acked) REQUIRE(codes.count(mobile) == 1);
 
   // The codes themselves survived too: each one registers its user.
-  auto cli = ClientFor(regd);
+  auto cli = ClientOf(regd);
   for (size_t i = 0; i < acked.size(); ++i) {
     nlohmann::json body = {{"username", "crash_user" + std::to_string(i)},
                            {"password", "password_1"},
@@ -142,10 +121,10 @@ TEST_CASE("kill -9 under concurrent load loses no acknowledged code or user", "[
     RegdProcess regd(Args(dir, sms), dir.Join("regd1.log"));
     REQUIRE(regd.started());
     {
-      auto cli = ClientFor(regd);
+      auto cli = ClientOf(regd);
       for (int i = 0; i < 3; ++i) {
         std::string mobile = Mobile(1000 + i);
-        REQUIRE(RequestCode(cli, mobile) == 200);
+        REQUIRE(AskCode(cli, mobile) == 200);
         auto code = sms.WaitForCode(mobile, std::chrono::seconds(10));
         REQUIRE(code);
         nlohmann::json body = {{"username", "before_" + std::to_string(i)},
@@ -166,10 +145,10 @@ TEST_CASE("kill -9 under concurrent load loses no acknowledged code or user", "[
     std::vector<std::thread> clients;
     for (int t = 0; t < 4; ++t) {
       clients.emplace_back([&, t] {
-        auto cli = ClientFor(regd);
+        auto cli = ClientOf(regd);
         for (int i = 0; !stop; ++i) {
           std::string mobile = Mobile(2000 + t * 10000 + i);
-          int status = RequestCode(cli, mobile);
+          int status = AskCode(cli, mobile);
           if (status == 200) {
             std::lock_guard<std::mutex> lock(mu);
             acked_mobiles.insert(mobile);
@@ -204,7 +183,7 @@ TEST_CASE("kill -9 under concurrent load loses no acknowledged code or user", "[
   INFO("acknowledged codes never delivered: " << missing.size());
   CHECK(missing.empty());
 
-  auto cli = ClientFor(regd);
+  auto cli = ClientOf(regd);
   for (const auto& [username, mobile] : users) {
     for (const std::string& login : {username, mobile}) {
       nlohmann::json body = {{"username", login}, {"password", "password_1"}, {"remembered", true}};
@@ -222,8 +201,8 @@ TEST_CASE("SIGTERM with jobs queued exits 0 and the jobs are sent after restart"
   {
     RegdProcess regd(Args(dir, sms), dir.Join("regd1.log"));
     REQUIRE(regd.started());
-    auto cli = ClientFor(regd);
-    REQUIRE(RequestCode(cli, Mobile(5)) == 200);
+    auto cli = ClientOf(regd);
+    REQUIRE(AskCode(cli, Mobile(5)) == 200);
     int status = regd.Signal(SIGTERM);
     REQUIRE(status != -1);
     CHECK(WIFEXITED(status));
@@ -240,7 +219,7 @@ TEST_CASE("regd prints its listening line and SIGINT stops it cleanly", "[crash]
   FakeSmsServer sms;
   RegdProcess regd(Args(dir, sms), dir.Join("regd.log"));
   REQUIRE(regd.started());
-  auto cli = ClientFor(regd);
+  auto cli = ClientOf(regd);
   auto res = cli.Get("/healthz");
   REQUIRE(res);
   CHECK(res->status == 200);
@@ -266,14 +245,14 @@ TEST_CASE("repeated kill -9 and restart under load: every acked code arrives, du
     std::vector<std::thread> clients;
     for (int t = 0; t < 2; ++t) {
       clients.emplace_back([&] {
-        auto cli = ClientFor(regd);
+        auto cli = ClientOf(regd);
         while (!stop) {
           std::string mobile;
           {
             std::lock_guard<std::mutex> lock(mu);
             mobile = Mobile(50000 + next_mobile++);
           }
-          int status = RequestCode(cli, mobile);
+          int status = AskCode(cli, mobile);
           if (status == 200) {
             std::lock_guard<std::mutex> lock(mu);
             acked.insert(mobile);
@@ -337,8 +316,8 @@ TEST_CASE("SIGTERM during a hung send exits 0 after the grace time; the job is s
   {
     RegdProcess regd(args, dir.Join("regd1.log"));
     REQUIRE(regd.started());
-    auto cli = ClientFor(regd);
-    REQUIRE(RequestCode(cli, Mobile(7)) == 200);
+    auto cli = ClientOf(regd);
+    REQUIRE(AskCode(cli, Mobile(7)) == 200);
     for (int i = 0; i < 200 && sms.RequestCount() == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

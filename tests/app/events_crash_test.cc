@@ -16,16 +16,18 @@
 #include "tests/support/regd_client.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/test_server.h"
 #include "tests/support/webhook_check.h"
 
 using nlohmann::json;
+using regd::testing::ClientOf;
 using regd::testing::FakeSmsServer;
 using regd::testing::HeaderValues;
+using regd::testing::NumberedMobile;
 using regd::testing::RecordingServer;
 using regd::testing::RegdProcess;
+using regd::testing::RegisterVia;
 using regd::testing::TempDir;
-using regd::testing::TestServer;
+using regd::testing::TestRegdArgs;
 
 namespace {
 
@@ -33,17 +35,9 @@ constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 std::vector<std::string> Args(const TempDir& dir, const FakeSmsServer& sms,
                               const std::string& events_url) {
-  return {"--port",          "0",       "--data-dir",          dir.Join("data"),
-          "--sms-provider",  "webhook", "--sms-webhook-url",   sms.url(),
-          "--pwhash",        "min",     "--dev-fixed-captcha", "ABCD",
-          "--access-log",    "false",   "--abuse-limits",      "off",
-          "--sms-rate",      "off",     "--events-url",        events_url,
-          "--events-secret", kSecret};
-}
-
-std::string Mobile(int i) {
-  std::string n = std::to_string(i);
-  return "137" + std::string(8 - n.size(), '0') + n;
+  return TestRegdArgs(dir.Join("data"), sms.url(),
+                      {"--abuse-limits", "off", "--sms-rate", "off", "--events-url", events_url,
+                       "--events-secret", kSecret});
 }
 
 }  // namespace
@@ -59,11 +53,11 @@ TEST_CASE("kill -9 right after account changes loses none of their events", "[ev
     stuck.SetDelay(std::chrono::seconds(20));
     RegdProcess regd(Args(dir, sms, stuck.base_url() + "/events"), dir.Join("regd1.log"));
     REQUIRE(regd.started());
-    auto cli = regd::testing::ClientOf(regd);
+    auto cli = ClientOf(regd);
     std::string session;
     for (int i = 0; i < 6; ++i) {
       std::string username = "shopper_" + std::to_string(i);
-      session = regd::testing::RegisterVia(cli, sms, username, Mobile(i));
+      session = RegisterVia(cli, sms, username, NumberedMobile("137", i));
       registered.insert(username);
     }
     json change = {{"old_password", "password_1"},

@@ -48,12 +48,14 @@
 #include <vector>
 
 #include "tests/support/fake_sms_server.h"
+#include "tests/support/regd_client.h"
 #include "tests/support/regd_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
 using nlohmann::json;
 using regd::testing::FakeSmsServer;
+using regd::testing::NumberedMobile;
 using regd::testing::RegdProcess;
 using regd::testing::TempDir;
 using regd::testing::TestServer;
@@ -99,11 +101,6 @@ int64_t UtcHour() {
   return std::chrono::duration_cast<std::chrono::hours>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string Mobile(const std::string& prefix, int i) {
-  std::string n = std::to_string(i);
-  return prefix + std::string(11 - prefix.size() - n.size(), '0') + n;
 }
 
 // One answer as a client saw it; status -1: no answer (connection failed).
@@ -323,7 +320,7 @@ void RunPumper(Soak& soak, int id, PumperRun& p) {
   for (int i = 0; !soak.stop; ++i) {
     std::string ip = "10." + std::to_string(66 + id) + "." + std::to_string(address / 250) + "." +
                      std::to_string(address % 250 + 1);
-    Reply r = soak.RequestCode("pumper", ip, Mobile("170", id * 1000000 + i));
+    Reply r = soak.RequestCode("pumper", ip, NumberedMobile("170", id * 1000000 + i));
     if (r.status == 200) {
       ++p.ok;
       ++p.ok_by_ip[ip];
@@ -535,7 +532,7 @@ TEST_CASE("under a mixed attack customers still sign up and the attacker is held
   std::vector<UserRun> users(kEarlyUsers + kLateUsers);
   for (int i = 0; i < kEarlyUsers + kLateUsers; ++i) {
     users[i].username = "soak_user_" + std::to_string(i);
-    users[i].mobile = Mobile("1380", i * 10);
+    users[i].mobile = NumberedMobile("1380", i * 10);
     users[i].ip = "10.1.0." + std::to_string(i + 1);
     users[i].late = i >= kEarlyUsers;
     users[i].target = i == 0;

@@ -16,12 +16,14 @@ using nlohmann::json;
 using regd::testing::AskCode;
 using regd::testing::ClientOf;
 using regd::testing::FakeSmsServer;
+using regd::testing::InfoStatus;
 using regd::testing::LoginStatus;
 using regd::testing::RegdProcess;
 using regd::testing::RegisterVia;
 using regd::testing::RunRegd;
 using regd::testing::RunRegdCapturing;
 using regd::testing::TempDir;
+using regd::testing::TestRegdArgs;
 
 namespace {
 
@@ -29,27 +31,10 @@ namespace {
 struct LiveShop {
   TempDir dir;
   FakeSmsServer sms;
-  RegdProcess regd{{"--port",
-                    "0",
-                    "--data-dir",
-                    dir.Join("data"),
-                    "--sms-provider",
-                    "webhook",
-                    "--sms-webhook-url",
-                    sms.url(),
-                    "--pwhash",
-                    "min",
-                    "--dev-fixed-captcha",
-                    "ABCD",
-                    "--access-log",
-                    "false",
-                    "--sms-rate",
-                    "off",
-                    "--sms-resend-seconds",
-                    "0",
-                    "--retry-base-ms",
-                    "60000"},
-                   dir.Join("regd.log")};
+  RegdProcess regd{
+      TestRegdArgs(dir.Join("data"), sms.url(),
+                   {"--sms-rate", "off", "--sms-resend-seconds", "0", "--retry-base-ms", "60000"}),
+      dir.Join("regd.log")};
 
   regd::testing::CommandResult Users(std::vector<std::string> args) {
     args.insert(args.begin(), "users");
@@ -58,11 +43,6 @@ struct LiveShop {
     return RunRegd(args);
   }
 };
-
-int InfoStatus(httplib::Client& cli, const std::string& cookie) {
-  auto res = cli.Get("/info/", {{"Cookie", cookie}});
-  return res ? res->status : -1;
-}
 
 json ErrorBody(const httplib::Result& res) {
   REQUIRE(res);

@@ -31,6 +31,7 @@ using nlohmann::json;
 using regd::testing::FakeSmsServer;
 using regd::testing::RegdProcess;
 using regd::testing::TempDir;
+using regd::testing::TestRegdArgs;
 using regd::testing::TestServer;
 
 namespace {
@@ -237,10 +238,9 @@ TEST_CASE("nginx with deploy/nginx.conf puts regd in front of a shop backend", "
   TempDir dir;
   FakeSmsServer sms;
   Backend backend;
-  RegdProcess regd({"--port", "0", "--data-dir", dir.Join("data"), "--sms-provider", "webhook",
-                    "--sms-webhook-url", sms.url(), "--dev-fixed-captcha", "ABCD", "--pwhash",
-                    "min", "--trust-proxy", "--ip-count-rate", "3/m", "--access-log", "false"},
-                   dir.Join("regd.log"));
+  RegdProcess regd(
+      TestRegdArgs(dir.Join("data"), sms.url(), {"--trust-proxy", "--ip-count-rate", "3/m"}),
+      dir.Join("regd.log"));
   REQUIRE(regd.started());
   Nginx nginx(dir, regd.port(), backend.port());
   INFO(nginx.ErrorLog());

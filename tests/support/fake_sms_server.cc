@@ -139,4 +139,28 @@ std::optional<std::string> FakeSmsServer::WaitForCode(const std::string& mobile,
   return code;
 }
 
+size_t FakeSmsServer::AcceptedCount(const std::string& mobile) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const auto& m : accepted_) n += m.mobile == mobile;
+  return n;
+}
+
+std::optional<std::string> FakeSmsServer::WaitForCodeAfter(const std::string& mobile, size_t after,
+                                                           std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::optional<std::string> code;
+  cv_.wait_for(lock, timeout, [&] {
+    size_t seen = 0;
+    for (const auto& m : accepted_) {
+      if (m.mobile == mobile && ++seen > after) {
+        code = m.code;
+        return true;
+      }
+    }
+    return false;
+  });
+  return code;
+}
+
 }  // namespace regd::testing

@@ -65,6 +65,12 @@ class FakeSmsServer {
   // The latest accepted code for mobile, waiting up to timeout.
   std::optional<std::string> WaitForCode(const std::string& mobile,
                                          std::chrono::milliseconds timeout);
+  // How many messages to mobile were accepted so far.
+  size_t AcceptedCount(const std::string& mobile);
+  // The code of the first message to mobile accepted after the first
+  // `after` ones (AcceptedCount before the request), waiting up to timeout.
+  std::optional<std::string> WaitForCodeAfter(const std::string& mobile, size_t after,
+                                              std::chrono::milliseconds timeout);
 
  private:
   httplib::Server server_;

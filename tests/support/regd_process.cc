@@ -14,6 +14,16 @@
 
 namespace regd::testing {
 
+std::vector<std::string> TestRegdArgs(const std::string& data_dir, const std::string& sms_url,
+                                      const std::vector<std::string>& more) {
+  std::vector<std::string> args = {"--port",         "0",       "--data-dir",          data_dir,
+                                   "--sms-provider", "webhook", "--sms-webhook-url",   sms_url,
+                                   "--pwhash",       "min",     "--dev-fixed-captcha", "ABCD",
+                                   "--access-log",   "false"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
 RegdProcess::RegdProcess(std::vector<std::string> args, std::string log_path)
     : log_path_(std::move(log_path)) {
   int out[2];
@@ -138,6 +148,10 @@ CommandResult RunRegd(const std::vector<std::string>& args) {
   CommandOutput full = RunRegdCapturing(args);
   std::fputs(full.err.c_str(), stderr);  // as if stderr had been inherited
   return {full.exit_code, std::move(full.out)};
+}
+
+std::string Describe(const CommandOutput& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
 }
 
 }  // namespace regd::testing

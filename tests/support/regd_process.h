@@ -37,6 +37,13 @@ class RegdProcess {
   std::string log_path_;
 };
 
+// The flags a test's regd starts with unless it is about one of them: any
+// free port, data in data_dir, SMS to the fake phone at sms_url (webhook),
+// the cheapest password hashing, "ABCD" answering every captcha, no access
+// log; then `more` (a flag given twice takes its last value).
+std::vector<std::string> TestRegdArgs(const std::string& data_dir, const std::string& sms_url,
+                                      const std::vector<std::string>& more = {});
+
 // Runs REGD_BINARY with args to completion (e.g. `regd queue stats`);
 // returns its exit code and what it printed on stdout.
 struct CommandResult {
@@ -51,5 +58,7 @@ struct CommandOutput {
   std::string err;
 };
 CommandOutput RunRegdCapturing(const std::vector<std::string>& args);
+// "exit N", stdout and stderr, for a failed check's message.
+std::string Describe(const CommandOutput& r);
 
 }  // namespace regd::testing
