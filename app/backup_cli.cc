@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/config.h"
 #include "app/data_check.h"
 #include "app/version.h"
 #include "storage/backup.h"
@@ -26,25 +27,21 @@ constexpr int kManifestFormat = 1;
 
 struct Args {
   std::vector<std::string> words;  // positional
-  std::string data_dir = "./data";
+  std::string data_dir;
   bool force = false;
 };
 
-// Reads --data-dir DIR (or =DIR), --force when allowed, and positional
-// words. Returns why the arguments are wrong, or "".
+// Reads the server's settings (the data dir) as ParseCommandConfig does,
+// --force when allowed, and positional words. Returns why the arguments are
+// wrong, or "".
 std::string ParseArgs(const std::vector<std::string>& args, const std::vector<std::string>& env,
                       bool allow_force, Args* out) {
-  for (const std::string& e : env) {
-    if (e.rfind("REGD_DATA_DIR=", 0) == 0) out->data_dir = e.substr(14);
-  }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--data-dir") {
-      if (i + 1 >= args.size() || args[i + 1].empty()) return "--data-dir needs a value";
-      out->data_dir = args[++i];
-    } else if (a.rfind("--data-dir=", 0) == 0 && a.size() > 11) {
-      out->data_dir = a.substr(11);
-    } else if (allow_force && a == "--force") {
+  std::vector<std::string> words;
+  auto config = ParseCommandConfig(args, env, &words);
+  if (!config.ok()) return config.status().message();
+  out->data_dir = config->data_dir;
+  for (const std::string& a : words) {
+    if (allow_force && a == "--force") {
       out->force = true;
     } else if (a.rfind("--", 0) == 0) {
       return "unknown flag " + a;
@@ -58,8 +55,8 @@ std::string ParseArgs(const std::vector<std::string>& args, const std::vector<st
 int Usage(const char* command, const std::string& why) {
   std::fprintf(stderr,
                "regd %s: %s\n"
-               "usage: regd backup DEST [--data-dir DIR]\n"
-               "       regd restore SRC [--data-dir DIR] [--force]\n",
+               "usage: regd backup DEST [--data-dir DIR|--config FILE]\n"
+               "       regd restore SRC [--data-dir DIR|--config FILE] [--force]\n",
                command, why.c_str());
   return 2;
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "app/config.h"
 #include "app/data_check.h"
 
 namespace regd::app {
@@ -20,26 +21,19 @@ void OnCrash(int) {
 }
 
 int Usage(const std::string& why) {
-  std::fprintf(stderr, "regd check: %s\nusage: regd check [--data-dir DIR]\n", why.c_str());
+  std::fprintf(stderr, "regd check: %s\nusage: regd check [--data-dir DIR|--config FILE]\n",
+               why.c_str());
   return 2;
 }
 
 }  // namespace
 
 int RunCheckCli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::string dir = "./data";
-  for (const std::string& e : env) {
-    if (e.rfind("REGD_DATA_DIR=", 0) == 0) dir = e.substr(14);
-  }
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--data-dir" && i + 1 < args.size() && !args[i + 1].empty()) {
-      dir = args[++i];
-    } else if (args[i].rfind("--data-dir=", 0) == 0 && args[i].size() > 11) {
-      dir = args[i].substr(11);
-    } else {
-      return Usage("unexpected argument '" + args[i] + "'");
-    }
-  }
+  std::vector<std::string> words;
+  auto config = ParseCommandConfig(args, env, &words);
+  if (!config.ok()) return Usage(config.status().message());
+  if (!words.empty()) return Usage("unexpected argument '" + words[0] + "'");
+  const std::string& dir = config->data_dir;
   std::printf("regd check %s\n", dir.c_str());
   std::fflush(stdout);
   std::snprintf(g_crash_message, sizeof(g_crash_message),

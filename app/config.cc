@@ -614,14 +614,27 @@ int DefaultHashWorkers() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-Result<Config> ParseConfig(const std::vector<std::string>& args,
-                           const std::vector<std::string>& env) {
+namespace {
+
+// ParseConfig; with words, every argument that is not a setting (or its
+// value) goes there in order instead of being refused.
+Result<Config> Parse(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                     std::vector<std::string>* words) {
   Config c;
   // The command line is read first but applied last, so that it wins.
   std::vector<std::pair<const Setting*, std::string>> given;  // flag, value
   std::optional<std::string> config_flag;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (words != nullptr) {
+      // A setting is "--name" or "--name=value"; anything else is the command's.
+      std::string name = a.rfind("--", 0) == 0 ? a.substr(2) : "";
+      name = name.substr(0, name.find('='));
+      if (name != kConfigFlag && Find(name) == nullptr) {
+        words->push_back(a);
+        continue;
+      }
+    }
     if (a == "-h" || a == "--help") {
       c.show_help = true;
       continue;
@@ -694,6 +707,20 @@ Result<Config> ParseConfig(const std::vector<std::string>& args,
     return Status::Invalid("--sms-provider webhook needs --sms-webhook-url");
   }
   return c;
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::vector<std::string>& args,
+                           const std::vector<std::string>& env) {
+  return Parse(args, env, nullptr);
+}
+
+Result<Config> ParseCommandConfig(const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env,
+                                  std::vector<std::string>* words) {
+  words->clear();
+  return Parse(args, env, words);
 }
 
 const std::vector<Setting>& Settings() {

@@ -111,6 +111,14 @@ const std::vector<Setting>& Settings();
 // message for people (naming the flag, the variable, or FILE:LINE).
 Result<Config> ParseConfig(const std::vector<std::string>& args,
                            const std::vector<std::string>& env);
+// For the operator commands (`regd queue`, `users`, `backup`, `restore`,
+// `check`): the server's settings among args, read as ParseConfig reads them
+// (so --data-dir DIR, --data-dir=DIR, REGD_DATA_DIR and --config FILE name
+// the data of the server the command works beside), and every other argument
+// in order in *words, for the command to parse.
+Result<Config> ParseCommandConfig(const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env,
+                                  std::vector<std::string>* words);
 // The --help text: the commands, then every setting of Settings() with its
 // default, wrapped to 92 columns.
 std::string Usage();

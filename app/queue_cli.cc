@@ -6,17 +6,20 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "app/config.h"
 #include "events/event_job.h"
 #include "queue/job_queue.h"
 #include "sms/sms_job.h"
 #include "storage/clock.h"
+#include "storage/data_dir.h"
 #include "storage/lmdb_env.h"
 
 namespace regd::app {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: regd queue stats|list|retry ID|retry-dead|purge-dead [--data-dir DIR] [--json]\n"
+    "usage: regd queue stats|list|retry ID|retry-dead|purge-dead [--data-dir DIR|--config FILE] "
+    "[--json]\n"
     "       regd queue list [--state ready|leased|delayed|dead] [--limit N]\n";
 
 std::optional<queue::JobState> ParseState(const std::string& s) {
@@ -35,7 +38,7 @@ int Fail(const Status& s) {
 struct Options {
   std::string command;
   std::string id;
-  std::string data_dir = "./data";
+  std::string data_dir;
   bool json = false;
   std::optional<queue::JobState> state;
   size_t limit = 100;
@@ -137,22 +140,21 @@ int Repair(queue::JobQueue& q, const Options& o) {
 }  // namespace
 
 int RunQueueCli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> words;
+  auto config = ParseCommandConfig(args, env, &words);
+  if (!config.ok()) return Usage(config.status().message());
   Options o;
-  for (const std::string& e : env) {
-    if (e.rfind("REGD_DATA_DIR=", 0) == 0) o.data_dir = e.substr(14);
-  }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
+  o.data_dir = config->data_dir;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& a = words[i];
     auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
+      if (i + 1 >= words.size()) return false;
+      *out = words[++i];
       return true;
     };
     std::string v;
     if (a == "--json") {
       o.json = true;
-    } else if (a == "--data-dir") {
-      if (!value(&o.data_dir)) return Usage("--data-dir needs a value");
     } else if (a == "--state") {
       if (!value(&v) || !(o.state = ParseState(v))) {
         return Usage("--state must be ready, leased, delayed or dead");
@@ -173,9 +175,9 @@ int RunQueueCli(const std::vector<std::string>& args, const std::vector<std::str
       o.command != "retry-dead" && o.command != "purge-dead") {
     return Usage(o.command.empty() ? "a command is needed" : "unknown command '" + o.command + "'");
   }
-  std::string lmdb_dir = o.data_dir + "/lmdb";
+  std::string lmdb_dir = storage::LmdbDirPath(o.data_dir);
   struct stat st;
-  if (stat((lmdb_dir + "/data.mdb").c_str(), &st) != 0) {
+  if (stat(storage::LmdbDataPath(o.data_dir).c_str(), &st) != 0) {
     std::fprintf(stderr, "regd queue: no regd data in %s\n", o.data_dir.c_str());
     return 1;
   }

@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "account/account_admin.h"
+#include "app/config.h"
 #include "queue/job_queue.h"
 #include "storage/clock.h"
+#include "storage/data_dir.h"
 #include "storage/expiring_kv.h"
 #include "storage/lmdb_env.h"
 #include "storage/server_secret.h"
@@ -19,7 +21,7 @@ namespace regd::app {
 namespace {
 
 struct Options {
-  std::string data_dir = "./data";
+  std::string data_dir;
   std::string command;
   std::string who;
   bool json = false;
@@ -31,7 +33,8 @@ int Usage(const std::string& why) {
                "regd users: %s\n"
                "usage: regd users list [--json] [--limit N]\n"
                "       regd users show|disable|enable|delete|unlock USER [--json]\n"
-               "       (USER: a username or a mobile; --data-dir DIR, default ./data)\n",
+               "       (USER: a username or a mobile; the data of --data-dir DIR, default ./data,\n"
+               "       or of the server's --config FILE)\n",
                why.c_str());
   return 2;
 }
@@ -100,23 +103,20 @@ int Show(account::AccountAdmin& admin, const storage::User& user, const Options&
 }  // namespace
 
 int RunUsersCli(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::vector<std::string> words;
+  auto config = ParseCommandConfig(args, env, &words);
+  if (!config.ok()) return Usage(config.status().message());
   Options o;
-  for (const std::string& e : env) {
-    if (e.rfind("REGD_DATA_DIR=", 0) == 0) o.data_dir = e.substr(14);
-  }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
+  o.data_dir = config->data_dir;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& a = words[i];
     auto value = [&](std::string* out) {
-      if (i + 1 >= args.size() || args[i + 1].empty()) return false;
-      *out = args[++i];
+      if (i + 1 >= words.size() || words[i + 1].empty()) return false;
+      *out = words[++i];
       return true;
     };
     std::string v;
-    if (a == "--data-dir") {
-      if (!value(&o.data_dir)) return Usage("--data-dir needs a value");
-    } else if (a.rfind("--data-dir=", 0) == 0) {
-      o.data_dir = a.substr(11);
-    } else if (a == "--json") {
+    if (a == "--json") {
       o.json = true;
     } else if (a == "--limit") {
       char* end = nullptr;
@@ -142,8 +142,8 @@ int RunUsersCli(const std::vector<std::string>& args, const std::vector<std::str
   if (o.command != "list" && o.who.empty()) return Usage(o.command + " needs a username or mobile");
 
   struct stat st;
-  if (stat((o.data_dir + "/users.sqlite3").c_str(), &st) != 0 ||
-      stat((o.data_dir + "/lmdb/data.mdb").c_str(), &st) != 0) {
+  if (stat(storage::UsersDbPath(o.data_dir).c_str(), &st) != 0 ||
+      stat(storage::LmdbDataPath(o.data_dir).c_str(), &st) != 0) {
     std::fprintf(stderr, "regd users: no regd data in %s\n", o.data_dir.c_str());
     return 1;
   }
@@ -151,13 +151,13 @@ int RunUsersCli(const std::vector<std::string>& args, const std::vector<std::str
   const Clock* clock = SystemClock::Get();
   auto secret = storage::ServerSecret::LoadOrCreate(o.data_dir);
   if (!secret.ok()) return Fail(secret.status());
-  auto env_or = storage::LmdbEnv::Open({o.data_dir + "/lmdb"});
+  auto env_or = storage::LmdbEnv::Open({storage::LmdbDirPath(o.data_dir)});
   if (!env_or.ok()) return Fail(env_or.status());
   auto kv = storage::ExpiringKv::Open(env_or->get());
   if (!kv.ok()) return Fail(kv.status());
   auto q = queue::JobQueue::Open(env_or->get(), clock);
   if (!q.ok()) return Fail(q.status());
-  auto users = storage::UserStore::Open(o.data_dir + "/users.sqlite3");
+  auto users = storage::UserStore::Open(storage::UsersDbPath(o.data_dir));
   if (!users.ok()) return Fail(users.status());
   account::AccountAdmin admin(users->get(), kv->get(), q->get(), &*secret, clock);
 

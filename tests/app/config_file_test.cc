@@ -186,3 +186,36 @@ TEST_CASE("the help text lists every setting with its default", "[config_file]")
     CHECK_THAT(*it, Contains("default"));
   }
 }
+
+TEST_CASE("an operator command reads the server's settings as the server does and keeps its own",
+          "[config]") {
+  TempDir dir;
+  std::string conf = WriteFile(dir, "data-dir = /srv/regd/data\nport = 9000\n");
+  Args words;
+  auto c = regd::app::ParseCommandConfig(
+      {"show", "--config", conf, "alice", "--json", "--limit", "5"}, {}, &words);
+  REQUIRE(c.ok());
+  CHECK(c->data_dir == "/srv/regd/data");
+  CHECK(words == Args{"show", "alice", "--json", "--limit", "5"});
+
+  // Flag over variable over file, in both spellings of a flag.
+  c = regd::app::ParseCommandConfig({"list", "--data-dir=/a"},
+                                    {"REGD_CONFIG=" + conf, "REGD_DATA_DIR=/b"}, &words);
+  REQUIRE(c.ok());
+  CHECK(c->data_dir == "/a");
+  CHECK(words == Args{"list"});
+  c = regd::app::ParseCommandConfig({"stats"}, {"REGD_CONFIG=" + conf, "REGD_DATA_DIR=/b"}, &words);
+  REQUIRE(c.ok());
+  CHECK(c->data_dir == "/b");
+  c = regd::app::ParseCommandConfig({"stats", "--trust-proxy", "--data-dir", "/c"}, {}, &words);
+  REQUIRE(c.ok());
+  CHECK(c->data_dir == "/c");
+  CHECK(words == Args{"stats"});
+
+  // A server setting that is wrong is refused as the server refuses it.
+  CHECK_FALSE(regd::app::ParseCommandConfig({"list", "--data-dir"}, {}, &words).ok());
+  CHECK_FALSE(regd::app::ParseCommandConfig({"list", "--data-dir="}, {}, &words).ok());
+  CHECK_FALSE(
+      regd::app::ParseCommandConfig({"list", "--config", dir.Join("none")}, {}, &words).ok());
+  CHECK(regd::app::ParseConfig({"list"}, {}).status().code() == Status::Code::kInvalid);
+}

@@ -3,6 +3,7 @@
 // the server then does for the customer.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -77,6 +78,13 @@ TEST_CASE("users list and show tell the owner who the customers are", "[users_cl
   REQUIRE(one["events"].size() == 1);
   CHECK(one["events"][0]["type"] == "user.registered");
   CHECK(shop.Users({"show", "first_one"}).out.find("user.registered") != std::string::npos);
+
+  // The server's --config names the data as well as --data-dir does.
+  std::string conf = shop.dir.Join("regd.conf");
+  std::ofstream(conf) << "data-dir = " << shop.dir.Join("data") << "\n";
+  auto by_config = RunRegd({"users", "show", "first_one", "--config", conf, "--json"});
+  REQUIRE(by_config.exit_code == 0);
+  CHECK(json::parse(by_config.out)["mobile"] == "13600000001");
 
   auto missing =
       RunRegdCapturing({"users", "show", "nobody_here", "--data-dir", shop.dir.Join("data")});
