@@ -25,6 +25,24 @@ const char* const kMigrations[] = {
     "  previous_mobile TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX events_unrelayed ON events(id) WHERE relayed = 0;"
     "CREATE INDEX events_by_user ON events(user_id, id)",
+    // AUTOINCREMENT: an erased account's id is never given to another, so
+    // nothing keyed on it (a session, a lock, an event, the shop's data)
+    // passes to a new customer. The sequence starts above every id the
+    // table or its events (user.deleted included) ever held.
+    "CREATE TABLE users_v3 ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  mobile TEXT NOT NULL UNIQUE,"
+    "  password_hash TEXT NOT NULL,"
+    "  created_at_ms INTEGER NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO users_v3 (id, username, mobile, password_hash, created_at_ms, disabled)"
+    "  SELECT id, username, mobile, password_hash, created_at_ms, disabled FROM users;"
+    "DROP TABLE users;"
+    "ALTER TABLE users_v3 RENAME TO users;"
+    "DELETE FROM sqlite_sequence WHERE name IN ('users', 'users_v3');"
+    "INSERT INTO sqlite_sequence (name, seq) SELECT 'users', max("
+    "  (SELECT coalesce(max(id), 0) FROM users), (SELECT coalesce(max(user_id), 0) FROM events))",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == UserStore::kSchemaVersion);
 
@@ -118,11 +136,14 @@ int64_t UserStore::Check(SqliteDb& db, Findings* out) {
 
 Status UserStore::Migrate() {
   for (;;) {
-    auto st = db_->Prepare("PRAGMA user_version");
-    if (!st.ok()) return st.status();
-    auto row = st->Step();
-    if (!row.ok()) return row.status();
-    int version = static_cast<int>(st->ColumnInt64(0));
+    int version = 0;
+    {  // finalized before the migration: DROP TABLE fails beside a live statement
+      auto st = db_->Prepare("PRAGMA user_version");
+      if (!st.ok()) return st.status();
+      auto row = st->Step();
+      if (!row.ok()) return row.status();
+      version = static_cast<int>(st->ColumnInt64(0));
+    }
     if (version == kSchemaVersion) return Status::Ok();
     if (version > kSchemaVersion) {
       return Status::Unavailable("users database has schema version " + std::to_string(version) +

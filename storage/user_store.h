@@ -1,8 +1,8 @@
 // UserStore: the shop's customers, in SQLite (DATA_DIR/users.sqlite3).
 //
-// Schema (version 2, in PRAGMA user_version; Open migrates older files step
+// Schema (version 3, in PRAGMA user_version; Open migrates older files step
 // by step inside one transaction each):
-//   users(id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,
+//   users(id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE,
 //         mobile TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
 //         created_at_ms INTEGER NOT NULL,
 //         disabled INTEGER NOT NULL DEFAULT 0)  (disabled: since version 2)
@@ -14,6 +14,10 @@
 //       (user_id, id)
 // Uniqueness of username and mobile is enforced by the database, so of two
 // racing registrations exactly one succeeds and the other gets kConflict.
+// An id is never given twice (AUTOINCREMENT, since version 3, its sequence
+// started above every id the users and events tables held): what is keyed
+// on an erased account's id (a session, a login lock, its audit, the shop's
+// own data by X-User-Id) never passes to a new customer.
 //
 // The events table is the account events' outbox and audit trail. Every
 // change of an account writes its event (the account as it is after the
@@ -84,7 +88,7 @@ struct StoredEvent {
 
 class UserStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static constexpr int kMaxEventsPerUser = 100;
 
   static Result<std::unique_ptr<UserStore>> Open(const std::string& path);

@@ -139,6 +139,64 @@ TEST_CASE("a version 1 users database is migrated and keeps its users", "[user_e
   CHECK(Unrelayed(store.get()).size() == 1);
 }
 
+TEST_CASE("an erased account's id is never given to another account", "[user_events]") {
+  TempDir dir;
+  auto store = OpenStore(dir.Join("users.sqlite3"));
+  auto first = store->Create("alice", "13800138000", "h", kNow);
+  auto newest = store->Create("bobby", "13900139000", "h", kNow);
+  REQUIRE(first.ok());
+  REQUIRE(newest.ok());
+  REQUIRE(store->Delete(*newest, kNow).ok());  // the highest id goes
+  auto next = store->Create("carol", "13700137000", "h", kNow);
+  REQUIRE(next.ok());
+  CHECK(*next > *newest);
+  store.reset();
+  store = OpenStore(dir.Join("users.sqlite3"));  // the sequence is on disk
+  REQUIRE(store->Delete(*next, kNow).ok());
+  auto after_reopen = store->Create("dave01", "13600136000", "h", kNow);
+  REQUIRE(after_reopen.ok());
+  CHECK(*after_reopen > *next);
+}
+
+TEST_CASE("a version 2 database keeps its accounts and never reuses an id its events name",
+          "[user_events]") {
+  TempDir dir;
+  const std::string path = dir.Join("users.sqlite3");
+  // Schema 2 as an older regd wrote it: account 3 was the newest and was
+  // erased (only its user.deleted event is left), so SQLite alone would
+  // give 3 again.
+  Exec(path,
+       "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+       " mobile TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,"
+       " created_at_ms INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);"
+       "CREATE TABLE events (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+       " user_id INTEGER NOT NULL, username TEXT NOT NULL, mobile TEXT NOT NULL,"
+       " at_ms INTEGER NOT NULL, relayed INTEGER NOT NULL DEFAULT 0,"
+       " previous_mobile TEXT NOT NULL DEFAULT '');"
+       "CREATE INDEX events_unrelayed ON events(id) WHERE relayed = 0;"
+       "CREATE INDEX events_by_user ON events(user_id, id);"
+       "INSERT INTO users VALUES (1, 'alice', '13800138000', 'h1', 5, 0);"
+       "INSERT INTO users VALUES (2, 'bobby', '13900139000', 'h2', 6, 1);"
+       "INSERT INTO events (type, user_id, username, mobile, at_ms, relayed)"
+       " VALUES ('user.deleted', 3, 'carol', '13700137000', 7, 1);"
+       "PRAGMA user_version=2;");
+  auto store = OpenStore(path);
+  auto bobby = store->FindByUsername("bobby");
+  REQUIRE(bobby.ok());
+  REQUIRE(bobby->has_value());
+  CHECK((*bobby)->id == 2);
+  CHECK((*bobby)->password_hash == "h2");
+  CHECK((*bobby)->disabled);
+  CHECK(store->Create("alice", "13600136000", "h", kNow).status().code() ==
+        Status::Code::kConflict);  // still unique
+  auto next = store->Create("dave01", "13600136000", "h", kNow);
+  REQUIRE(next.ok());
+  CHECK(*next == 4);
+  auto events = store->EventsOf(3, 10);
+  REQUIRE(events.ok());
+  CHECK(events->size() == 1);  // carol's audit stays hers
+}
+
 TEST_CASE("an account keeps at most kMaxEventsPerUser relayed events", "[user_events]") {
   TempDir dir;
   auto store = OpenStore(dir.Join("users.sqlite3"));

@@ -176,10 +176,10 @@ TEST_CASE("usernames are case-sensitive", "[user_store]") {
   CHECK_FALSE(*e);
 }
 
-TEST_CASE("the schema version is 2 in PRAGMA user_version", "[user_store]") {
+TEST_CASE("the schema version is 3 in PRAGMA user_version", "[user_store]") {
   Fixture f;
-  CHECK(UserStore::kSchemaVersion == 2);
-  CHECK(QueryText(f.path, "PRAGMA user_version") == "2");
+  CHECK(UserStore::kSchemaVersion == 3);
+  CHECK(QueryText(f.path, "PRAGMA user_version") == "3");
 }
 
 TEST_CASE("the users database is in WAL mode", "[user_store]") {
@@ -209,7 +209,7 @@ TEST_CASE("reopening the store keeps its users and schema version", "[user_store
   auto dup = store->Create("alice", "13900139000", "h", kNow);
   CHECK(dup.status().code() == Status::Code::kConflict);
   store.reset();
-  CHECK(QueryText(path, "PRAGMA user_version") == "2");
+  CHECK(QueryText(path, "PRAGMA user_version") == "3");
 }
 
 TEST_CASE("a database from a newer regd is refused", "[user_store]") {
@@ -218,7 +218,7 @@ TEST_CASE("a database from a newer regd is refused", "[user_store]") {
   { OpenStore(path); }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "PRAGMA user_version=3", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA user_version=4", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   auto store = UserStore::Open(path);
   CHECK_FALSE(store.ok());
@@ -376,11 +376,11 @@ TEST_CASE("check refuses a database of another schema", "[user_store]") {
   regd::storage::Findings found;
   CHECK(CheckUsers(other, &found) == -1);
   REQUIRE(found.problems.size() == 1);
-  CHECK(found.problems[0] == "schema version 0, expected 2 (not a regd users database)");
+  CHECK(found.problems[0] == "schema version 0, expected 3 (not a regd users database)");
 
   std::string shape = dir.Join("shape.sqlite3");
   ExecRaw(shape,
-          "CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT); PRAGMA user_version=2");
+          "CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT); PRAGMA user_version=3");
   found = {};
   CHECK(CheckUsers(shape, &found) == -1);
   REQUIRE(found.problems.size() == 1);
