@@ -50,8 +50,9 @@ Result<AccountView> AccountAdmin::Show(const storage::User& user, size_t events)
 Result<bool> AccountAdmin::Disable(const storage::User& user) {
   auto changed = users_->SetDisabled(user.id, true, clock_->NowMs());
   if (!changed.ok()) return changed.status();
-  // After the commit, so a login racing the command either is refused (it
-  // reads disabled) or opened its session before this ends it.
+  // After the commit: a login racing the command reads disabled, or opened
+  // its session before this ends it, or finds the epoch this gives the
+  // account changed and reads it again (SessionBook).
   Status s = kv_->env()->Update([&](Txn& txn) { return sessions_.EndAll(txn, user.id, {}); });
   if (!s.ok()) return s;
   return *changed;

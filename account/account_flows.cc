@@ -59,7 +59,9 @@ Result<Session> SignupService::LoginBySms(std::string_view mobile, std::string_v
     if (code.code() == Status::Code::kInvalid) attempt.Failed(clock_->NowMs());
     return code;
   }
-  auto session = OpenSession(**user, remembered, std::nullopt, client);
+  auto session =
+      OpenSession((*user)->id, [&](const storage::User& now) { return now.mobile == mobile; },
+                  Status::Invalid(msg::kSmsCodeExpired), remembered, std::nullopt, client);
   if (session.ok()) attempt.Succeeded(clock_->NowMs());
   return session;
 }
@@ -96,8 +98,13 @@ Result<Session> SignupService::ResetPassword(const ResetForm& f, const SessionCl
                                 clock_->NowMs());
   }
   if (!s.ok()) return s;
-  // Sessions opened with the old password in the meantime end with this one's opening.
-  return OpenSession(**user, /*remembered=*/true, std::nullopt, client, /*end_others=*/true);
+  // Sessions opened with the old password in the meantime end with this
+  // one's opening, which needs the password to be still the one just set.
+  const std::string& set = *hash;
+  return OpenSession(
+      (*user)->id, [&](const storage::User& now) { return now.password_hash == set; },
+      Status::Unauthorized(msg::kNotLoggedIn), /*remembered=*/true, std::nullopt, client,
+      /*end_others=*/true);
 }
 
 Status SignupService::ChangePassword(std::string_view session_id, const PasswordChangeForm& f,

@@ -27,8 +27,11 @@ std::string KeyHash(std::string_view id) {
   return Hex(h, sizeof(h));
 }
 
-std::string SessKey(const std::string& hash) { return "sess:" + hash; }
+constexpr const char* kSessPrefix = "sess:";
+
+std::string SessKey(const std::string& hash) { return kSessPrefix + hash; }
 std::string UserPrefix(int64_t user_id) { return "usess:" + std::to_string(user_id) + ":"; }
+std::string EpochKey(int64_t user_id) { return "uepoch:" + std::to_string(user_id); }
 
 // "<user id>[:<handle>]" -> ref; false when malformed.
 bool ParseRef(std::string_view v, SessionRef* ref) {
@@ -106,6 +109,11 @@ bool SessionBook::IsIdShaped(std::string_view id) {
 
 Status SessionBook::Open(Txn& txn, int64_t user_id, std::string_view id, int64_t expires_ms,
                          const SessionClient& client) {
+  return Add(txn, user_id, KeyHash(id), expires_ms, client);
+}
+
+Status SessionBook::Add(Txn& txn, int64_t user_id, const std::string& key_hash, int64_t expires_ms,
+                        const SessionClient& client) {
   auto live = List(txn, user_id);
   if (!live.ok()) return live.status();
   // List is newest first: the oldest are at the end.
@@ -116,7 +124,7 @@ Status SessionBook::Open(Txn& txn, int64_t user_id, std::string_view id, int64_t
   // Strictly after the account's newest, so "newest first" and "the oldest
   // ends" never meet a tie (two logins in one millisecond).
   const int64_t after = live->empty() ? 0 : (*live)[0].created_ms + 1;
-  return Index(txn, user_id, KeyHash(id), expires_ms, client, after).status();
+  return Index(txn, user_id, key_hash, expires_ms, client, after).status();
 }
 
 Result<std::string> SessionBook::Index(Txn& txn, int64_t user_id, const std::string& key_hash,
@@ -157,10 +165,6 @@ Result<std::optional<SessionRef>> SessionBook::Find(std::string_view id, bool to
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  if (touch && ref && ref->handle.empty()) {
-    Status a = Adopt(id, &*ref);
-    if (!a.ok()) return a;
-  }
   SessionInfo info;
   if (index && ParseInfo(ref->handle, index->value, &info) &&
       now - info.last_seen_ms >= kTouchEveryMs) {
@@ -179,22 +183,35 @@ Result<std::optional<SessionRef>> SessionBook::Find(std::string_view id, bool to
   return ref;
 }
 
-Status SessionBook::Adopt(std::string_view id, SessionRef* ref) {
-  const std::string key = SessKey(KeyHash(id));
-  return kv_->env()->Update([&](Txn& txn) -> Status {
-    auto e = kv_->Get(txn, key, clock_->NowMs());
-    if (!e.ok()) return e.status();
-    SessionRef now_ref;
-    if (!e->has_value() || !ParseRef((*e)->value, &now_ref)) return Status::Ok();
-    if (!now_ref.handle.empty()) {  // adopted meanwhile
-      *ref = now_ref;
+Result<size_t> SessionBook::AdoptAll() {
+  constexpr size_t kBatch = 256;
+  size_t adopted = 0;
+  std::string after;
+  for (;;) {
+    size_t listed = 0, in_batch = 0;
+    std::string last;
+    Status s = kv_->env()->Update([&](Txn& txn) -> Status {
+      listed = in_batch = 0;  // the function may run again (group_commit.h)
+      const int64_t now = clock_->NowMs();
+      auto batch = kv_->List(txn, kSessPrefix, now, kBatch, after);
+      if (!batch.ok()) return batch.status();
+      listed = batch->size();
+      if (!batch->empty()) last = batch->back().first;
+      for (const auto& [key, entry] : *batch) {
+        SessionRef ref;
+        if (!ParseRef(entry.value, &ref) || !ref.handle.empty()) continue;
+        Status a = Add(txn, ref.user_id, key.substr(std::string_view(kSessPrefix).size()),
+                       entry.expires_at_ms, SessionClient{});
+        if (!a.ok()) return a;
+        ++in_batch;
+      }
       return Status::Ok();
-    }
-    auto info = Index(txn, ref->user_id, KeyHash(id), (*e)->expires_at_ms, SessionClient{});
-    if (!info.ok()) return info.status();
-    ref->handle = *info;
-    return Status::Ok();
-  });
+    });
+    if (!s.ok()) return s;
+    adopted += in_batch;
+    if (listed < kBatch) return adopted;
+    after = last;
+  }
 }
 
 Status SessionBook::End(Txn& txn, std::string_view id) {
@@ -222,7 +239,7 @@ Status SessionBook::EndByHandle(Txn& txn, int64_t user_id, std::string_view hand
   return Drop(kv_, txn, user_id, info);
 }
 
-Status SessionBook::EndAll(Txn& txn, int64_t user_id, std::string_view keep) {
+Status SessionBook::EndAll(Txn& txn, int64_t user_id, std::string_view keep, std::string* epoch) {
   auto live = List(txn, user_id);
   if (!live.ok()) return live.status();
   for (const SessionInfo& info : *live) {
@@ -230,7 +247,36 @@ Status SessionBook::EndAll(Txn& txn, int64_t user_id, std::string_view keep) {
     Status s = Drop(kv_, txn, user_id, info);
     if (!s.ok()) return s;
   }
-  return Status::Ok();
+  unsigned char raw[8];
+  randombytes_buf(raw, sizeof(raw));
+  const std::string next = Hex(raw, sizeof(raw));
+  Status s = kv_->Put(txn, EpochKey(user_id), next, clock_->NowMs() + kEpochTtlMs);
+  if (s.ok() && epoch != nullptr) *epoch = next;
+  return s;
+}
+
+Result<std::string> SessionBook::Epoch(Txn& txn, int64_t user_id) {
+  auto e = kv_->Get(txn, EpochKey(user_id), clock_->NowMs());
+  if (!e.ok()) return e.status();
+  return e->has_value() ? (*e)->value : std::string();
+}
+
+Result<std::string> SessionBook::Epoch(int64_t user_id) {
+  std::string epoch;
+  Status s = kv_->env()->View([&](Txn& txn) -> Status {
+    auto e = Epoch(txn, user_id);
+    if (!e.ok()) return e.status();
+    epoch = std::move(e).value();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return epoch;
+}
+
+Status SessionBook::CheckEpoch(Txn& txn, int64_t user_id, std::string_view epoch) {
+  auto now = Epoch(txn, user_id);
+  if (!now.ok()) return now.status();
+  return *now == epoch ? Status::Ok() : Status::Conflict("the account changed meanwhile");
 }
 
 Result<std::vector<SessionInfo>> SessionBook::List(Txn& txn, int64_t user_id) {

@@ -8,8 +8,11 @@
 //                                  before handles existed reads "<user id>")
 //   usess:<user id>:<handle>       JSON {"k": hex hash, "c": created ms,
 //                                  "s": last seen ms, "ip", "ua"}
-// A session found without a handle (written by an older regd) is given one
-// on its first use (Find), so password changes end it too.
+//   uepoch:<user id>               16 hex digits, new at each EndAll; absent
+//                                  until the first (kept kEpochTtlMs)
+// Sessions written without a handle (by a regd before handles) are given
+// one by AdoptAll, which the server runs once at start, so EndAll ends them
+// too.
 // Both keys of a session share its expiry and are written and deleted in
 // one transaction. The handle is 12 random bytes (hex), the session's
 // public name on the sessions page: it is not derived from the cookie, so
@@ -23,6 +26,16 @@
 //
 // last seen is written at most once per kTouchEveryMs per session, so a
 // page view costs a write at most once a minute.
+//
+// The epoch closes the race between a login and a change that ends the
+// account's sessions (password change or reset, disable, erase). A login
+// reads the epoch before it reads the account, and opens its session in a
+// transaction that first checks the epoch is unchanged (CheckEpoch). The
+// change commits in SQLite first, then ends the sessions (EndAll, a new
+// epoch). So either the session is written before that EndAll, which ends
+// it, or the check sees the new epoch, or the epoch was read after EndAll and
+// the account after the change: no session outlives a change on the strength
+// of what the account was before it.
 //
 // Thread-safety: immutable after construction; each call runs in the
 // caller's transaction, or in one of its own.
@@ -72,6 +85,8 @@ class SessionBook {
   static constexpr size_t kMaxPerUser = 64;
   static constexpr size_t kMaxUserAgent = 256;
   static constexpr int64_t kTouchEveryMs = 60'000;
+  // Far longer than any login takes between reading the epoch and opening.
+  static constexpr int64_t kEpochTtlMs = 86'400'000;
 
   SessionBook(storage::ExpiringKv* kv, const Clock* clock) : kv_(kv), clock_(clock) {}
 
@@ -91,8 +106,19 @@ class SessionBook {
   Status End(storage::Txn& txn, std::string_view id);
   // Ends user_id's session handle in txn; kNotFound if it has none such.
   Status EndByHandle(storage::Txn& txn, int64_t user_id, std::string_view handle);
-  // Ends every session of user_id but the one with handle keep (empty: all).
-  Status EndAll(storage::Txn& txn, int64_t user_id, std::string_view keep);
+  // Ends every session of user_id but the one with handle keep (empty: all)
+  // and gives the account a new epoch (into *epoch if set).
+  Status EndAll(storage::Txn& txn, int64_t user_id, std::string_view keep,
+                std::string* epoch = nullptr);
+  // user_id's epoch ("" before its first EndAll), in txn or in a read of its own.
+  Result<std::string> Epoch(storage::Txn& txn, int64_t user_id);
+  Result<std::string> Epoch(int64_t user_id);
+  // kConflict if user_id's epoch in txn is not epoch: an EndAll came between.
+  Status CheckEpoch(storage::Txn& txn, int64_t user_id, std::string_view epoch);
+  // Gives every session written without a handle its handle and index entry
+  // (at most kMaxPerUser per account, as Open keeps), in batches of write
+  // transactions; returns how many it adopted.
+  Result<size_t> AdoptAll();
   // user_id's live sessions, newest first.
   Result<std::vector<SessionInfo>> List(storage::Txn& txn, int64_t user_id);
 
@@ -102,9 +128,10 @@ class SessionBook {
   Result<std::string> Index(storage::Txn& txn, int64_t user_id, const std::string& key_hash,
                             int64_t expires_ms, const SessionClient& client,
                             int64_t not_before_ms = 0);
-  // Gives a session from before handles (sess: value "<user id>") its
-  // handle and index entry, so it is listed and ended like the others.
-  Status Adopt(std::string_view id, SessionRef* ref);
+  // Stores a session under key_hash for user_id (its sess: key is written
+  // too), ending the account's oldest beyond kMaxPerUser - 1 first.
+  Status Add(storage::Txn& txn, int64_t user_id, const std::string& key_hash, int64_t expires_ms,
+             const SessionClient& client);
 
   storage::ExpiringKv* const kv_;
   const Clock* const clock_;

@@ -356,8 +356,9 @@ Result<Session> SignupService::Register(const RegisterForm& f, const SessionClie
     return Status::Conflict(collided == storage::UserStore::Taken::kMobile ? msg::kMobileTaken
                                                                            : msg::kUsernameTaken);
   }
-  storage::User user{*id, f.username, f.mobile, *hash, now};
-  return OpenSession(user, /*remembered=*/true, f.mobile, client);
+  return OpenSession(
+      *id, [](const storage::User&) { return true; }, Status::Unauthorized(msg::kNotLoggedIn),
+      /*remembered=*/true, f.mobile, client);
 }
 
 Result<Session> SignupService::Login(std::string_view login, std::string_view password,
@@ -408,32 +409,47 @@ Result<Session> SignupService::Authenticate(std::string_view login, std::string_
   Status hashed = hashes_->Run([&] { match = account::VerifyPassword(stored, password); });
   if (!hashed.ok()) return hashed;
   if (!user->has_value() || !match) return kWrong;
-  return OpenSession(**user, remembered, std::nullopt, client);
+  // The session opens only if the hash just verified is still the account's.
+  return OpenSession((*user)->id,
+                     [&](const storage::User& now) { return now.password_hash == stored; }, kWrong,
+                     remembered, std::nullopt, client);
 }
 
-Result<Session> SignupService::OpenSession(const storage::User& user, bool remembered,
+Result<Session> SignupService::OpenSession(int64_t user_id,
+                                           const std::function<bool(const storage::User&)>& holds,
+                                           const Status& stale, bool remembered,
                                            std::optional<std::string_view> spend_code_of,
                                            const SessionClient& client, bool end_others) {
-  if (user.disabled) return Status::Forbidden(msg::kAccountDisabled);
-  Session session{SessionBook::NewId(), user.username,
-                  remembered ? options_.session_ttl_ms / 1000 : 0};
-  int64_t ttl = remembered ? options_.session_ttl_ms : options_.browser_session_ttl_ms;
-  int64_t now = clock_->NowMs();
-  Status s = kv_->env()->Update([&](Txn& txn) -> Status {
-    if (spend_code_of) {
-      Status d = kv_->Delete(txn, CodeKey(CodePurpose::kRegister, *spend_code_of));
-      if (!d.ok()) return d;
-    }
-    if (end_others) {
-      Status e = sessions_.EndAll(txn, user.id, {});
+  const int64_t ttl = remembered ? options_.session_ttl_ms : options_.browser_session_ttl_ms;
+  for (int round = 0; round < 3; ++round) {
+    auto epoch = sessions_.Epoch(user_id);  // before the account: see SessionBook
+    if (!epoch.ok()) return epoch.status();
+    auto user = users_->FindById(user_id);
+    if (!user.ok()) return user.status();
+    if (!user->has_value() || !holds(**user)) return stale;
+    if ((*user)->disabled) return Status::Forbidden(msg::kAccountDisabled);
+    Session session{SessionBook::NewId(), (*user)->username,
+                    remembered ? options_.session_ttl_ms / 1000 : 0};
+    const int64_t now = clock_->NowMs();
+    Status s = kv_->env()->Update([&](Txn& txn) -> Status {
+      Status e = sessions_.CheckEpoch(txn, user_id, *epoch);
       if (!e.ok()) return e;
-    }
-    Status l = kv_->Put(txn, LastLoginKey(user.id), std::to_string(now), now + kLastLoginTtlMs);
-    if (!l.ok()) return l;
-    return sessions_.Open(txn, user.id, session.id, now + ttl, client);
-  });
-  if (!s.ok()) return s;
-  return session;
+      if (spend_code_of) {
+        Status d = kv_->Delete(txn, CodeKey(CodePurpose::kRegister, *spend_code_of));
+        if (!d.ok()) return d;
+      }
+      if (end_others) {
+        e = sessions_.EndAll(txn, user_id, {});
+        if (!e.ok()) return e;
+      }
+      Status l = kv_->Put(txn, LastLoginKey(user_id), std::to_string(now), now + kLastLoginTtlMs);
+      if (!l.ok()) return l;
+      return sessions_.Open(txn, user_id, session.id, now + ttl, client);
+    });
+    if (s.ok()) return session;
+    if (s.code() != Status::Code::kConflict) return s;
+  }
+  return Status::Busy(msg::kBusy);
 }
 
 Status SignupService::Logout(std::string_view session_id) {

@@ -238,10 +238,18 @@ class SignupService {
                        std::string_view client, const Message& wrong);
   // Counts one more code against the budgets in txn, or sets *refused.
   Status SpendBudget(storage::Txn& txn, const std::string& mobile, int64_t now, Status* refused);
-  // Opens a session for user; spend_code_of (if set) deletes that mobile's
+  // Opens a session for the account user_id if it still exists, is not
+  // disabled (kForbidden) and holds(account) says the credential the caller
+  // checked is still the account's; else stale. The account is read after
+  // its epoch and the session written in a transaction that first checks
+  // the epoch (SessionBook: no session outlives a change on the strength of
+  // a read before it); after a change came between, all again, at most
+  // three times (then kBusy). spend_code_of (if set) deletes that mobile's
   // register code in the same transaction; with end_others, every other
-  // session of the user ends in it too.
-  Result<Session> OpenSession(const storage::User& user, bool remembered,
+  // session of the account ends in it too.
+  Result<Session> OpenSession(int64_t user_id,
+                              const std::function<bool(const storage::User&)>& holds,
+                              const Status& stale, bool remembered,
                               std::optional<std::string_view> spend_code_of,
                               const SessionClient& client, bool end_others = false);
 

@@ -47,6 +47,11 @@ Status App::Init() {
   auto kv = storage::ExpiringKv::Open(env_.get());
   if (!kv.ok()) return kv.status();
   kv_ = std::move(kv).value();
+  // Sessions a regd before session handles wrote get theirs now, before any
+  // request, so every EndAll reaches them.
+  auto adopted = account::SessionBook(kv_.get(), clock).AdoptAll();
+  if (!adopted.ok()) return adopted.status();
+  if (*adopted > 0) LogInfo("gave %zu session(s) from an older regd their handles", *adopted);
   auto users = storage::UserStore::Open(config_.data_dir + "/users.sqlite3");
   if (!users.ok()) return users.status();
   users_ = std::move(users).value();

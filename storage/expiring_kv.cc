@@ -90,14 +90,16 @@ Status ExpiringKv::Delete(Txn& txn, std::string_view key) {
 }
 
 Result<std::vector<std::pair<std::string, ExpiringKv::Entry>>> ExpiringKv::List(
-    Txn& txn, std::string_view prefix, int64_t now_ms, size_t limit) {
+    Txn& txn, std::string_view prefix, int64_t now_ms, size_t limit, std::string_view after) {
   std::vector<std::pair<std::string, Entry>> out;
   if (prefix.empty()) return Status::Invalid("List needs a prefix");
   auto cur = Cursor::Open(txn, kv_);
   if (!cur.ok()) return cur.status();
-  for (auto more = cur->Seek(prefix); out.size() < limit; more = cur->Next()) {
+  for (auto more = cur->Seek(after > prefix ? after : prefix); out.size() < limit;
+       more = cur->Next()) {
     if (!more.ok()) return more.status();
     if (!*more || cur->key().substr(0, prefix.size()) != prefix) break;
+    if (cur->key() == after) continue;
     std::string_view raw = cur->value();
     if (raw.size() < 8) continue;
     int64_t expires = static_cast<int64_t>(GetBigEndian64(raw));

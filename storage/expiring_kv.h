@@ -63,10 +63,12 @@ class ExpiringKv {
   // Deletes key; a missing key is not an error.
   Status Delete(Txn& txn, std::string_view key);
   // The live entries whose key starts with prefix (not empty), in key order,
-  // at most limit of them: (key, entry). O(entries under prefix), expired
-  // ones included, so callers keep each prefix small and bounded.
+  // at most limit of them, from the first key after `after` if that is set:
+  // (key, entry). O(entries under prefix), expired ones included, so
+  // callers keep each prefix small and bounded, or page through it.
   Result<std::vector<std::pair<std::string, Entry>>> List(Txn& txn, std::string_view prefix,
-                                                          int64_t now_ms, size_t limit);
+                                                          int64_t now_ms, size_t limit,
+                                                          std::string_view after = {});
 
   // Deletes up to limit entries that expired at or before now_ms, in one write
   // transaction. Returns how many were deleted.
