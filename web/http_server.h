@@ -15,8 +15,9 @@
 // Connections are EventServer's (web/event_server.h): idle and incomplete
 // ones wait in epoll, only a whole request holds one of `threads` request
 // threads, and every header is seen as the client sent it. Limits: body
-// 16 KiB (413), request line and each header line 8 KiB (httplib's
-// compile-time limits; 414, 400), the whole head 32 KiB (431), framing
+// 16 KiB (413), the request line 8 KiB (414) and each header line 8 KiB
+// (431; both httplib's compile-time limits, checked first by RequestFramer
+// so the answer names them), the whole head 32 KiB (431), framing
 // checked before parsing (RequestFramer; 400), a whole request within 5 s
 // of its first byte (408) and its answer within 5 s, keep-alive 5 s idle
 // (1 s under pressure) and 100 requests per connection, max_connections in

@@ -100,6 +100,8 @@ RequestFramer::State RequestFramer::ScanHead(std::string_view data) {
   // pos_ is at the start of a line of the head (scanning resumes there).
   while (true) {
     size_t nl = data.find('\n', pos_);
+    const size_t line_bytes = (nl == std::string_view::npos ? data.size() : nl + 1) - pos_;
+    if (line_bytes > limits_.max_line_bytes) return Refuse(pos_ == skip_ ? 414 : 431, data.size());
     if (nl == std::string_view::npos) {
       if (data.size() - skip_ > limits_.max_head_bytes) return Refuse(431, data.size());
       return state_;

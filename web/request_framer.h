@@ -13,7 +13,8 @@
 // a head trickled a byte at a time costs linear work):
 //   1. Empty lines before the request line are skipped (RFC 9112 §2.2).
 //   2. The head is the lines up to the first empty line; a line ends with
-//      LF (a CR before it is dropped). No end within max_head_bytes: 431.
+//      LF (a CR before it is dropped). No end within max_head_bytes: 431;
+//      a line over max_line_bytes: 414 for the request line, else 431.
 //   3. Each header line is checked: obsolete line folding (a line starting
 //      with SP or HTAB), a line without ':', a name that is not a token
 //      (e.g. "Content-Length :"), or a CR or NUL in a value: 400.
@@ -45,6 +46,10 @@ namespace regd::web {
 
 struct FrameLimits {
   size_t max_head_bytes = 32 * 1024;  // request line + header lines
+  // One line with its end (httplib's CPPHTTPLIB_HEADER_MAX_LENGTH, which it
+  // would refuse with a bare 400): a longer request line is 414, a longer
+  // header line 431.
+  size_t max_line_bytes = 8 * 1024;
   size_t max_body_bytes = 16 * 1024;  // decoded body
 };
 

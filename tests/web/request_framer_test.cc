@@ -158,6 +158,17 @@ TEST_CASE("framer: endless chunk extensions or empty-chunk padding are bounded",
   CHECK((f.refusal() == 413 || f.refusal() == 400));
 }
 
+TEST_CASE("framer: a line over 8 KiB is 414 as the request line, 431 as a header", "[framer]") {
+  CHECK(RefusalOf("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n") == 414);
+  CHECK(RefusalOf("GET /" + std::string(9000, 'a')) == 414);  // refused before its end
+  CHECK(RefusalOf("GET / HTTP/1.1\r\nX-Big: " + std::string(9000, 'b') + "\r\n\r\n") == 431);
+  CHECK(RefusalOf("GET / HTTP/1.1\r\nX-Big: " + std::string(9000, 'b')) == 431);
+  // A line of exactly the limit, its CRLF included, is fine.
+  std::string line = "X-Big: " + std::string(8 * 1024 - 9, 'b') + "\r\n";
+  REQUIRE(line.size() == 8 * 1024);
+  CHECK(Framed("GET / HTTP/1.1\r\n" + line + "\r\n").state() == State::kComplete);
+}
+
 TEST_CASE("framer: a head with no end within 32 KiB is 431", "[framer]") {
   std::string head = "GET / HTTP/1.1\r\n";
   while (head.size() < 33 * 1024) head += "X-Pad: " + std::string(100, 'p') + "\r\n";
