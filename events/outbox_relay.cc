@@ -42,6 +42,17 @@ Result<size_t> OutboxRelay::RelayOnce() {
   auto events = users_->UnrelayedEvents(kBatch);
   if (!events.ok()) return events.status();
   if (events->empty()) return size_t{0};
+  auto stats = queue_->CachedStats(1000);
+  if (!stats.ok()) return stats.status();
+  const size_t held = stats->ready + stats->delayed + stats->leased + stats->dead;
+  if (held >= options_.max_queued_jobs) {
+    return Status::Full(std::to_string(held) +
+                        " jobs are queued or dead (the relay fills the "
+                        "queue up to " +
+                        std::to_string(options_.max_queued_jobs) +
+                        "); account events wait in the outbox until it drains "
+                        "(regd queue stats; retry-dead once the receiver is back, or purge-dead)");
+  }
   std::vector<int64_t> ids;
   for (const auto& e : *events) ids.push_back(e.id);
   const int64_t now = clock_->NowMs();
@@ -84,9 +95,15 @@ Result<int64_t> OutboxRelay::Prune() {
 
 void OutboxRelay::Run() {
   auto next_prune = std::chrono::steady_clock::now();
+  auto next_full_log = next_prune;
   for (;;) {
     auto relayed = RelayOnce();
-    if (!relayed.ok()) {
+    if (relayed.status().code() == Status::Code::kFull) {
+      if (std::chrono::steady_clock::now() >= next_full_log) {  // once a minute, not per poll
+        LogWarn("events: %s", relayed.status().message().c_str());
+        next_full_log = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+      }
+    } else if (!relayed.ok()) {
       LogError("events: cannot relay the outbox: %s", relayed.status().ToString().c_str());
     }
     if (std::chrono::steady_clock::now() >= next_prune) {

@@ -18,6 +18,13 @@
 // The relay looks every poll_ms (events written by `regd users` in another
 // process are seen that way) and at once after Notify (this process).
 // Once an hour it deletes relayed events older than audit_days.
+// Bound: while the queue holds max_queued_jobs jobs or more (pending or
+// dead, by JobQueue::CachedStats, at most a second old), the relay moves
+// nothing: a receiver that is down for long (its jobs go dead after their
+// retries) cannot fill the LMDB map that sessions and codes share. The
+// events wait in the outbox, on disk, unrelayed, and go on once the queue
+// drains (the receiver is back and `regd queue retry-dead`, or
+// `regd queue purge-dead`). A batch may pass the bound by up to kBatch.
 //
 // Thread-safety: Start, Stop from one thread; Notify from any thread. The
 // stores must outlive the relay.
@@ -45,6 +52,7 @@ class OutboxRelay {
     bool deliver = false;  // a receiver is configured (--events-url)
     int audit_days = 90;   // relayed events are kept this long (--audit-days)
     int64_t poll_ms = 250;
+    size_t max_queued_jobs = 100'000;
   };
 
   OutboxRelay(storage::UserStore* users, storage::LmdbEnv* env, queue::JobQueue* queue,
@@ -58,6 +66,7 @@ class OutboxRelay {
   // An event was committed: relay it now rather than at the next poll.
   void Notify();
   // One pass: relays up to kBatch events; returns how many (tests, Run).
+  // kFull (nothing relayed) while the queue is at max_queued_jobs.
   Result<size_t> RelayOnce();
   // Deletes relayed events older than audit_days; returns how many.
   Result<int64_t> Prune();

@@ -44,11 +44,12 @@ struct RelayRig {
     users = std::move(u).value();
   }
 
-  OutboxRelay Relay(bool deliver, int audit_days = 90) {
+  OutboxRelay Relay(bool deliver, int audit_days = 90, size_t max_queued_jobs = 100'000) {
     OutboxRelay::Options o;
     o.deliver = deliver;
     o.audit_days = audit_days;
     o.poll_ms = 50;
+    o.max_queued_jobs = max_queued_jobs;
     return OutboxRelay(users.get(), env.get(), queue.get(), &clock, o);
   }
 
@@ -107,6 +108,46 @@ TEST_CASE("a relay interrupted before marking queues no second job", "[outbox_re
   REQUIRE(n.ok());
   CHECK(*n == 1);                    // relayed again...
   CHECK(f.EventJobs().size() == 1);  // ...into the pending job, not a second one
+  CHECK(f.users->UnrelayedEvents(10)->empty());
+}
+
+TEST_CASE("events wait in the outbox while the queue holds max_queued_jobs", "[outbox_relay]") {
+  RelayRig f;
+  auto id = f.users->Create("alice", "13800138000", "h", f.clock.NowMs());
+  REQUIRE(id.ok());
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(f.users
+                ->SetPasswordHash(*id, "h" + std::to_string(i),
+                                  regd::storage::UserEvent::kPasswordChanged, f.clock.NowMs())
+                .ok());
+  }
+  OutboxRelay relay = f.Relay(true, 90, /*max_queued_jobs=*/3);
+  auto first = relay.RelayOnce();  // the queue was empty: the whole batch goes
+  REQUIRE(first.ok());
+  CHECK(*first == 5);
+  // The receiver is down for good: the jobs go dead, and dead ones count.
+  for (int i = 0; i < 5; ++i) {
+    auto job = f.queue->Lease(60'000);
+    REQUIRE(job.ok());
+    REQUIRE(job->has_value());
+    REQUIRE(f.queue->Bury(**job, "receiver down").ok());
+  }
+  REQUIRE(
+      f.users
+          ->SetPasswordHash(*id, "h9", regd::storage::UserEvent::kPasswordChanged, f.clock.NowMs())
+          .ok());
+  f.clock.Advance(1001);  // past the cached count's age
+  auto held = relay.RelayOnce();
+  CHECK(held.status().code() == regd::Status::Code::kFull);
+  CHECK(f.users->UnrelayedEvents(10)->size() == 1);  // waiting, not lost
+  CHECK(f.EventJobs().size() == 5);
+
+  auto purged = f.queue->PurgeDead();  // the owner drops the dead letters
+  REQUIRE(purged.ok());
+  f.clock.Advance(1001);
+  auto resumed = relay.RelayOnce();
+  REQUIRE(resumed.ok());
+  CHECK(*resumed == 1);
   CHECK(f.users->UnrelayedEvents(10)->empty());
 }
 
