@@ -9,6 +9,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -47,12 +49,12 @@ class HeldHashes {
     cv_.wait(lock, [&] { return held_ == f.hashes.workers(); });
   }
   ~HeldHashes() { Release(); }
-  // Waits until n callers wait for a slot.
-  void AwaitWaiting(int n) {
+  // Waits until n callers wait for a slot (at most 2 s); whether they do.
+  bool AwaitWaiting(int n) {
     for (int i = 0; i < 2000 && f_.hashes.waiting() < n; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    REQUIRE(f_.hashes.waiting() == n);
+    return f_.hashes.waiting() == n;
   }
   void Release() {
     {
@@ -95,12 +97,30 @@ size_t LiveSessions(Fixture& f, int64_t user_id) {
   return n;
 }
 
-// The writes a change that ends sessions makes once its work is done: the
-// SQLite change commits (change()), then every session ends.
-void Change(Fixture& f, int64_t user_id, const std::function<void()>& change) {
-  change();
-  SessionBook book(f.kv.get(), &f.clock);
-  REQUIRE(f.env->Update([&](Txn& txn) { return book.EndAll(txn, user_id, {}); }).ok());
+// A login of username with its right password that has read the account
+// and waits inside its password check while change() runs; its answer.
+Result<Session> LoginAcross(Fixture& f, const std::string& username,
+                            const std::function<void()>& change) {
+  Result<Session> raced = Status::Internal("not run");
+  std::exception_ptr failed;
+  bool waited = false;
+  {
+    HeldHashes held(f);
+    std::thread login([&] { raced = f.service->Login(username, "password_1", true, "127.0.0.2"); });
+    waited = held.AwaitWaiting(1);
+    if (waited) {
+      try {
+        change();
+      } catch (...) {  // a failed REQUIRE: rethrown once the login has ended
+        failed = std::current_exception();
+      }
+    }
+    held.Release();
+    login.join();
+  }
+  if (failed) std::rethrow_exception(failed);
+  REQUIRE(waited);
+  return raced;
 }
 
 }  // namespace
@@ -114,20 +134,16 @@ TEST_CASE("a login checking the old password while the password changes opens no
   auto new_hash = regd::account::HashPassword("password_2", regd::account::PwhashCost::Minimum());
   REQUIRE(new_hash.ok());
 
-  Result<Session> raced = Status::Internal("not run");
-  {
-    HeldHashes held(f);
-    std::thread login([&] { raced = f.service->Login("alice", "password_1", true, "127.0.0.2"); });
-    held.AwaitWaiting(1);  // it read the old hash and waits to check it
-    Change(f, id, [&] {
-      REQUIRE(f.users
-                  ->SetPasswordHash(id, *new_hash, regd::storage::UserEvent::kPasswordChanged,
-                                    f.clock.NowMs())
-                  .ok());
-    });
-    held.Release();
-    login.join();
-  }
+  // What PUT /password/ writes once its hashing is done: the new hash, then
+  // the end of every session.
+  auto raced = LoginAcross(f, "alice", [&] {
+    REQUIRE(f.users
+                ->SetPasswordHash(id, *new_hash, regd::storage::UserEvent::kPasswordChanged,
+                                  f.clock.NowMs())
+                .ok());
+    SessionBook book(f.kv.get(), &f.clock);
+    REQUIRE(f.env->Update([&](Txn& txn) { return book.EndAll(txn, id, {}); }).ok());
+  });
   CHECK(raced.status().code() == Status::Code::kWrongCredentials);
   CHECK(LiveSessions(f, id) == 0);
   CHECK(f.service->Login("alice", "password_2", true, "127.0.0.1").ok());
@@ -141,15 +157,7 @@ TEST_CASE("a login racing a disable gets 403 and enable brings no session back",
   auto bobby = admin.Find("bobby");
   REQUIRE(bobby.ok());
 
-  Result<Session> raced = Status::Internal("not run");
-  {
-    HeldHashes held(f);
-    std::thread login([&] { raced = f.service->Login("bobby", "password_1", true, "127.0.0.2"); });
-    held.AwaitWaiting(1);
-    REQUIRE(admin.Disable(*bobby).ok());
-    held.Release();
-    login.join();
-  }
+  auto raced = LoginAcross(f, "bobby", [&] { REQUIRE(admin.Disable(*bobby).ok()); });
   CHECK(raced.status().code() == Status::Code::kForbidden);
   REQUIRE(admin.Enable(*bobby).ok());
   CHECK(LiveSessions(f, id) == 0);
@@ -163,15 +171,7 @@ TEST_CASE("a login racing the erasure of its account opens no session", "[sessio
   auto carol = admin.Find("carol");
   REQUIRE(carol.ok());
 
-  Result<Session> raced = Status::Internal("not run");
-  {
-    HeldHashes held(f);
-    std::thread login([&] { raced = f.service->Login("carol", "password_1", true, "127.0.0.2"); });
-    held.AwaitWaiting(1);
-    REQUIRE(admin.Delete(*carol).ok());
-    held.Release();
-    login.join();
-  }
+  auto raced = LoginAcross(f, "carol", [&] { REQUIRE(admin.Delete(*carol).ok()); });
   CHECK(raced.status().code() == Status::Code::kWrongCredentials);
   CHECK(LiveSessions(f, id) == 0);
 }
