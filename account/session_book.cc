@@ -188,29 +188,42 @@ Result<size_t> SessionBook::AdoptAll() {
   size_t adopted = 0;
   std::string after;
   for (;;) {
-    size_t listed = 0, in_batch = 0;
-    std::string last;
-    Status s = kv_->env()->Update([&](Txn& txn) -> Status {
-      listed = in_batch = 0;  // the function may run again (group_commit.h)
-      const int64_t now = clock_->NowMs();
-      auto batch = kv_->List(txn, kSessPrefix, now, kBatch, after);
-      if (!batch.ok()) return batch.status();
-      listed = batch->size();
-      if (!batch->empty()) last = batch->back().first;
-      for (const auto& [key, entry] : *batch) {
-        SessionRef ref;
-        if (!ParseRef(entry.value, &ref) || !ref.handle.empty()) continue;
-        Status a = Add(txn, ref.user_id, key.substr(std::string_view(kSessPrefix).size()),
-                       entry.expires_at_ms, SessionClient{});
-        if (!a.ok()) return a;
-        ++in_batch;
-      }
+    // Read a page; write only for the pages that hold old sessions, so a
+    // start on an up-to-date data dir costs reads alone.
+    std::vector<std::pair<std::string, storage::ExpiringKv::Entry>> page;
+    Status s = kv_->env()->View([&](Txn& txn) -> Status {
+      auto listed = kv_->List(txn, kSessPrefix, clock_->NowMs(), kBatch, after);
+      if (!listed.ok()) return listed.status();
+      page = std::move(listed).value();
       return Status::Ok();
     });
     if (!s.ok()) return s;
-    adopted += in_batch;
-    if (listed < kBatch) return adopted;
-    after = last;
+    std::vector<std::string> old;
+    for (const auto& [key, entry] : page) {
+      SessionRef ref;
+      if (ParseRef(entry.value, &ref) && ref.handle.empty()) old.push_back(key);
+    }
+    size_t in_page = 0;
+    if (!old.empty()) {
+      s = kv_->env()->Update([&](Txn& txn) -> Status {
+        in_page = 0;  // the function may run again (group_commit.h)
+        for (const std::string& key : old) {
+          auto e = kv_->Get(txn, key, clock_->NowMs());
+          if (!e.ok()) return e.status();
+          SessionRef ref;
+          if (!e->has_value() || !ParseRef((*e)->value, &ref) || !ref.handle.empty()) continue;
+          Status a = Add(txn, ref.user_id, key.substr(std::string_view(kSessPrefix).size()),
+                         (*e)->expires_at_ms, SessionClient{});
+          if (!a.ok()) return a;
+          ++in_page;
+        }
+        return Status::Ok();
+      });
+      if (!s.ok()) return s;
+    }
+    adopted += in_page;
+    if (page.size() < kBatch) return adopted;
+    after = page.back().first;
   }
 }
 

@@ -116,8 +116,9 @@ class SessionBook {
   // kConflict if user_id's epoch in txn is not epoch: an EndAll came between.
   Status CheckEpoch(storage::Txn& txn, int64_t user_id, std::string_view epoch);
   // Gives every session written without a handle its handle and index entry
-  // (at most kMaxPerUser per account, as Open keeps), in batches of write
-  // transactions; returns how many it adopted.
+  // (at most kMaxPerUser per account, as Open keeps); returns how many it
+  // adopted. Reads every sess: key, a page per read transaction, and writes
+  // only the pages that hold such sessions.
   Result<size_t> AdoptAll();
   // user_id's live sessions, newest first.
   Result<std::vector<SessionInfo>> List(storage::Txn& txn, int64_t user_id);
