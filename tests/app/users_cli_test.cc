@@ -135,6 +135,9 @@ TEST_CASE("a deleted customer is erased and the mobile can register again", "[us
   REQUIRE(shop.regd.started());
   auto cli = ClientOf(shop.regd);
   std::string session = RegisterVia(cli, shop.sms, "leaving_one", "13600000021");
+  auto first = cli.Get("/whoami", {{"Cookie", session}});
+  REQUIRE(first);
+  const auto erased_id = json::parse(first->body)["user"]["id"].get<int64_t>();
   // A login code that cannot be sent yet (the provider is down): queued.
   shop.sms.SetDefaultStatus(503);
   REQUIRE(AskCode(cli, "13600000021", "login") == 200);
@@ -151,8 +154,17 @@ TEST_CASE("a deleted customer is erased and the mobile can register again", "[us
   CHECK(json::parse(queued.out).empty());
 
   shop.sms.SetDefaultStatus(0);
-  RegisterVia(cli, shop.sms, "leaving_one", "13600000021");  // both free again
+  std::string again = RegisterVia(cli, shop.sms, "leaving_one", "13600000021");  // both free again
   CHECK(LoginStatus(cli, "13600000021", "password_1") == 200);
+  // The new customer is a new id: the erased one's session stays a 401, and
+  // the shop (by X-Regd-User-Id) cannot take one for the other.
+  CHECK(InfoStatus(cli, session) == 401);
+  auto who = cli.Get("/whoami", {{"Cookie", again}});
+  REQUIRE(who);
+  REQUIRE(who->status == 200);
+  CHECK(json::parse(who->body)["user"]["id"] != erased_id);
+  auto shown = json::parse(shop.Users({"show", "leaving_one", "--json"}).out);
+  for (const auto& e : shown["events"]) CHECK(e["type"] == "user.registered");  // not the old one's
 }
 
 TEST_CASE("unlock lifts a locked customer's login locks in the running server", "[users_cli]") {
