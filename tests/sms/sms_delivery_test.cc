@@ -183,15 +183,18 @@ TEST_CASE("a grown consumer pool still keeps to --sms-rate", "[sms_delivery]") {
   for (const auto& sms : phone.Received()) at.push_back(sms.arrived_at);
   std::sort(at.begin(), at.end());
   REQUIRE(at.size() == static_cast<size_t>(kCodes));
-  // Any 1 s holds at most the burst plus one second's tokens (+1 for the
-  // edges of the window): never every waiting thread at once.
+  // Any 1 s holds at most the burst plus one second's tokens, never every
+  // waiting thread at once (40 within the first 300 ms without the bucket).
+  // The phone sees arrivals, not token takes: a thread stalled between its
+  // token and its request (TSan on a loaded machine stalls for ~0.5 s) lands
+  // beside the next second's, so the bound allows one more second's tokens.
   size_t most = 0;
   for (size_t i = 0, j = 0; i < at.size(); ++i) {
     while (at[i] - at[j] >= std::chrono::seconds(1)) ++j;
     most = std::max(most, i - j + 1);
   }
   INFO("most SMS in one second: " << most);
-  CHECK(most <= static_cast<size_t>(2 * kRate) + 1);
+  CHECK(most <= static_cast<size_t>(3 * kRate));
   // And the last SMS waited for the 30 tokens beyond the burst: 3 s after the
   // bucket was full. (Measured from the bucket, not from the first arrival,
   // which a sanitizer may delay by most of a second.)
