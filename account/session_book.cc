@@ -252,7 +252,7 @@ Status SessionBook::EndByHandle(Txn& txn, int64_t user_id, std::string_view hand
   return Drop(kv_, txn, user_id, info);
 }
 
-Status SessionBook::EndAll(Txn& txn, int64_t user_id, std::string_view keep, std::string* epoch) {
+Status SessionBook::EndAll(Txn& txn, int64_t user_id, std::string_view keep) {
   auto live = List(txn, user_id);
   if (!live.ok()) return live.status();
   for (const SessionInfo& info : *live) {
@@ -262,10 +262,7 @@ Status SessionBook::EndAll(Txn& txn, int64_t user_id, std::string_view keep, std
   }
   unsigned char raw[8];
   randombytes_buf(raw, sizeof(raw));
-  const std::string next = Hex(raw, sizeof(raw));
-  Status s = kv_->Put(txn, EpochKey(user_id), next, clock_->NowMs() + kEpochTtlMs);
-  if (s.ok() && epoch != nullptr) *epoch = next;
-  return s;
+  return kv_->Put(txn, EpochKey(user_id), Hex(raw, sizeof(raw)), clock_->NowMs() + kEpochTtlMs);
 }
 
 Result<std::string> SessionBook::Epoch(Txn& txn, int64_t user_id) {

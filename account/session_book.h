@@ -107,9 +107,8 @@ class SessionBook {
   // Ends user_id's session handle in txn; kNotFound if it has none such.
   Status EndByHandle(storage::Txn& txn, int64_t user_id, std::string_view handle);
   // Ends every session of user_id but the one with handle keep (empty: all)
-  // and gives the account a new epoch (into *epoch if set).
-  Status EndAll(storage::Txn& txn, int64_t user_id, std::string_view keep,
-                std::string* epoch = nullptr);
+  // and gives the account a new epoch.
+  Status EndAll(storage::Txn& txn, int64_t user_id, std::string_view keep);
   // user_id's epoch ("" before its first EndAll), in txn or in a read of its own.
   Result<std::string> Epoch(storage::Txn& txn, int64_t user_id);
   Result<std::string> Epoch(int64_t user_id);
